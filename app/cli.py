@@ -1,0 +1,73 @@
+"""The `kulak` command: serve, demo, assets, and Flask-Migrate's `db` commands."""
+import os
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
+             load_dotenv=False, set_debug_flag=False)
+def main():
+    """Kulak: customer feedback and live chat."""
+
+
+def _install_assets():
+    from app.core import assets
+    try:
+        for name in assets.install():
+            click.echo(f"installed {name} (sha256 checked)")
+    except assets.AssetError as error:
+        click.echo(f"warning: {error}; pages work without htmx, with full reloads", err=True)
+
+
+def _prepare_database():
+    from flask_migrate import upgrade
+    upgrade()
+
+
+@main.command("assets")
+def assets_command():
+    """Fetch the pinned htmx files and check their sha256."""
+    _install_assets()
+
+
+@main.command("demo")
+@with_appcontext
+def demo_command():
+    """Create or update the demo brand, its touchpoints, survey, team and staff."""
+    from flask import current_app
+
+    from app.demo import seed_demo
+    _install_assets()
+    _prepare_database()
+    credentials = seed_demo(current_app.config["DEMO_PASSWORD"])
+    public = current_app.config["PUBLIC_URL"]
+    click.echo(f"Demo brand ready: {public}/b/demo/room-412 (QR sheet: {public}/qr/demo)")
+    for email, password in credentials.items():
+        click.echo(f"  staff {email}  password {password}")
+    if not credentials:
+        click.echo("  staff passwords unchanged (set KULAK_DEMO_PASSWORD to reset them)")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", type=int, default=None,
+              help="Web processes (default: 1 without REDIS_URL, else 2 per core).")
+@with_appcontext
+def serve_command(host, port, workers):
+    """Run the production server: gunicorn with gevent workers."""
+    from flask import current_app
+
+    from app.extensions import db
+    from app.server import exec_gunicorn
+    _install_assets()
+    _prepare_database()
+    # Workers open their own connections after the fork; none may be inherited.
+    db.engine.dispose()
+    if workers is None:
+        # Without Redis, live events fan out inside one process, so there must be one.
+        workers = 2 * (os.cpu_count() or 1) if current_app.config["REDIS_URL"] else 1
+    exec_gunicorn(f"{host}:{port}", workers)

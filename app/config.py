@@ -1,0 +1,68 @@
+"""Configuration: the one place that reads the environment."""
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_path(environ):
+    return Path(environ.get("KULAK_INSTANCE") or REPO_ROOT / "instance").resolve()
+
+
+def _secret_key(environ, instance):
+    """Use SECRET_KEY, else one generated once and kept in the instance folder."""
+    if environ.get("SECRET_KEY"):
+        return environ["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url(environ, instance):
+    url = environ.get("DATABASE_URL") or f"sqlite:///{instance / 'kulak.db'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the psycopg 3 driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings read from the environment once, when the app is created."""
+
+    def __init__(self, environ=None):
+        environ = os.environ if environ is None else environ
+        instance = _instance_path(environ)
+        self.INSTANCE_PATH = str(instance)
+        self.SECRET_KEY = _secret_key(environ, instance)
+        self.SQLALCHEMY_DATABASE_URI = _database_url(environ, instance)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            # gevent workers serve many requests at once: allow enough connections per process.
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=10, max_overflow=20, pool_timeout=10)
+        self.REDIS_URL = environ.get("REDIS_URL") or None
+        self.PUBLIC_URL = (environ.get("KULAK_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+        self.DEMO_PASSWORD = environ.get("KULAK_DEMO_PASSWORD") or None
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.LANGUAGES = ("en", "tr")
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = environ.get("KULAK_RATE_LIMITS", "on") != "off"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        # Per client address: generous for a venue's shared Wi-Fi, tight enough to stop a flood.
+        self.CUSTOMER_POST_LIMIT = environ.get("KULAK_CUSTOMER_POST_LIMIT") or "60/minute;600/hour"
+        self.MAX_CONTENT_LENGTH = 64 * 1024
+        # Proxies in front of Kulak whose X-Forwarded-* headers are trusted (load balancers):
+        # without this every customer behind one would share its address and rate limit.
+        self.PROXY_COUNT = int(environ.get("KULAK_PROXY_COUNT") or 0)
+
+    def as_dict(self):
+        """Return the settings as a mapping for app.config.from_mapping."""
+        return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,0 +1,49 @@
+"""Friendly error pages in the customer's language that reveal nothing."""
+from flask import render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from app.core import bp
+
+
+def _error_page(status, title, detail):
+    return render_template("widget/error.html", title=title, detail=detail), status
+
+
+@bp.app_errorhandler(CSRFError)
+def form_expired(error):
+    return _error_page(400, _("This form has expired"),
+                       _("For your safety, forms expire. Go back, reload the page and send it "
+                         "again; nothing was changed."))
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    return _error_page(404, _("Page not found"),
+                       _("This link does not lead anywhere. Check the address, "
+                         "or scan the code again."))
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(error):
+    return _error_page(405, _("Not allowed"), _("This page cannot be used that way."))
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    return _error_page(413, _("Message too long"),
+                       _("What you sent is too large. Please shorten it and try again."))
+
+
+@bp.app_errorhandler(429)
+def too_many_requests(error):
+    return _error_page(429, _("Slow down a little"),
+                       _("We received many requests from your connection. "
+                         "Please wait a minute, then go back and send it again."))
+
+
+@bp.app_errorhandler(500)
+def server_error(error):
+    return _error_page(500, _("Something went wrong"),
+                       _("Please try again in a moment. If you were sending a message, "
+                         "it is safe to send it again: it will not arrive twice."))

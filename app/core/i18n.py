@@ -1,0 +1,40 @@
+"""Pick the customer's language without a cookie: ?lang=, the conversation, the browser, the brand."""
+from urllib.parse import urlencode
+
+from flask import current_app, g, has_request_context, request
+
+LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe"}
+
+
+def select_locale():
+    """Return the language for this request."""
+    supported = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    chosen = request.args.get("lang") or request.form.get("lang")
+    if chosen in supported:
+        return chosen
+    # A conversation remembers the language it started in: the customer chose it then.
+    if g.get("conversation_language") in supported:
+        return g.conversation_language
+    return (request.accept_languages.best_match(supported)
+            or g.get("brand_language") or default)
+
+
+def language_links():
+    """Return (code, name, url) for each language, the current URL with ?lang= replaced."""
+    args = request.args.to_dict()
+    links = []
+    for code in current_app.config["LANGUAGES"]:
+        args["lang"] = code
+        links.append((code, LANGUAGE_NAMES.get(code, code), f"{request.path}?{urlencode(args)}"))
+    return links
+
+
+def init_app(app):
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def inject_language():
+        return {"language_links": language_links, "current_language": lambda: str(get_locale())}

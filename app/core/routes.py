@@ -1,0 +1,59 @@
+"""Liveness and Prometheus metrics."""
+import time
+
+import redis
+from flask import current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+
+from app.core import bp
+from app.extensions import db, limiter
+
+REQUESTS = Counter("kulak_http_requests_total", "HTTP requests", ["endpoint", "method", "status"])
+LATENCY = Histogram("kulak_http_request_seconds", "HTTP request latency", ["endpoint"])
+
+
+@bp.before_app_request
+def start_timer():
+    g.request_started = time.perf_counter()
+
+
+@bp.after_app_request
+def count_request(response):
+    endpoint = request.endpoint or "unmatched"
+    REQUESTS.labels(endpoint, request.method, response.status_code).inc()
+    if "request_started" in g:
+        LATENCY.labels(endpoint).observe(time.perf_counter() - g.request_started)
+    return response
+
+
+def _redis_status():
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        return "not configured"
+    try:
+        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+        return "ok"
+    except redis.RedisError:
+        return "unavailable"
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    """Answer 200 when the database answers; report Redis when it is configured."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # any driver error means "not healthy", never a 500 page
+        db.session.rollback()
+        database = "unavailable"
+    body = {"status": "ok" if database == "ok" else "unavailable",
+            "database": database, "redis": _redis_status()}
+    return body, 200 if database == "ok" else 503
+
+
+@bp.get("/metrics")
+@limiter.exempt
+def metrics():
+    return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}

@@ -1,0 +1,14 @@
+"""Domain events: the seam where live updates, classification, alerts and webhooks attach.
+
+Senders emit after the database commit, so a receiver never sees data that could roll back.
+"""
+from blinker import Namespace
+
+_events = Namespace()
+
+conversation_started = _events.signal("conversation-started")
+message_posted = _events.signal("message-posted")
+# Status, assignment, tags or the seen marker changed: pages showing it redraw.
+conversation_changed = _events.signal("conversation-changed")
+# Staff have the customer's newest message on screen: only the customer's page changes.
+conversation_seen = _events.signal("conversation-seen")

@@ -1,0 +1,21 @@
+"""RQ worker entry point: build the app, then work the queues with the scheduler."""
+from redis import Redis
+from rq import Worker
+
+from app import create_app
+
+# Alerts first: an alert must never wait behind slow work such as retraining.
+QUEUES = ("alerts", "default", "slow")
+
+
+def main():
+    app = create_app()
+    url = app.config["REDIS_URL"]
+    if not url:
+        raise SystemExit("REDIS_URL is not set: without Redis, `kulak serve` runs jobs itself.")
+    with app.app_context():
+        Worker(QUEUES, connection=Redis.from_url(url)).work(with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main()
