@@ -1,0 +1,30 @@
+"""SQLAlchemy models, one module per aggregate; this package owns `db` and imports no Flask app."""
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints let Alembic alter tables on SQLite (batch mode) and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+from models.brand import Brand, Category, Touchpoint  # noqa: E402
+from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
+from models.staff import CannedReply, StaffMember, Team  # noqa: E402
+from models.survey import Answer, Question, Survey, SurveyResponse  # noqa: E402
+
+__all__ = [
+    "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
+    "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply",
+]

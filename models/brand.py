@@ -1,0 +1,113 @@
+"""The brand aggregate: a brand, its touchpoints and its conversation categories."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.common import LABEL_MAX, NAME_MAX, SLUG_MAX, localized, utcnow
+
+TOUCHPOINT_KINDS = ("room", "table", "kiosk", "web", "link")
+
+
+class Brand(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    default_language: Mapped[str] = mapped_column(String(5), default="en")
+    # Origins allowed to frame the customer pages, e.g. ["https://shop.example"].
+    embed_origins: Mapped[list] = mapped_column(JSON, default=list)
+    # {language: text}; "{minutes}" and "{team}" are filled in when a conversation starts.
+    acknowledgement: Mapped[dict] = mapped_column(JSON, default=dict)
+    responder_name: Mapped[dict] = mapped_column(JSON, default=dict)
+    expected_response_minutes: Mapped[int] = mapped_column(default=5)
+    # IANA zone for the times customers and staff see, e.g. "Europe/Istanbul".
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    touchpoints: Mapped[list["Touchpoint"]] = relationship(
+        back_populates="brand", order_by="Touchpoint.position, Touchpoint.id",
+        cascade="all, delete-orphan")
+    categories: Mapped[list["Category"]] = relationship(
+        back_populates="brand", order_by="Category.position, Category.id",
+        cascade="all, delete-orphan")
+
+    def touchpoint(self, slug):
+        """Return this brand's touchpoint with `slug`, or None."""
+        return db.session.scalar(
+            db.select(Touchpoint).filter_by(brand_id=self.id, slug=slug))
+
+    def category(self, slug):
+        """Return this brand's active category with `slug`, or None."""
+        return db.session.scalar(
+            db.select(Category).filter_by(brand_id=self.id, slug=slug, active=True))
+
+    def active_categories(self):
+        return [c for c in self.categories if c.active]
+
+    def frame_ancestors(self):
+        """Return the CSP frame-ancestors source list for this brand's customer pages."""
+        return " ".join(["'self'", *self.embed_origins])
+
+    def __repr__(self):
+        return f"<Brand {self.slug}>"
+
+
+class Touchpoint(db.Model):
+    __table_args__ = (UniqueConstraint("brand_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX))
+    label: Mapped[str] = mapped_column(String(LABEL_MAX))
+    kind: Mapped[str] = mapped_column(String(10), default="link")
+    position: Mapped[int] = mapped_column(default=0)
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey.id"))
+
+    brand: Mapped[Brand] = relationship(back_populates="touchpoints")
+    survey: Mapped["Survey | None"] = relationship()  # noqa: F821
+
+    def __repr__(self):
+        return f"<Touchpoint {self.slug}>"
+
+
+class Category(db.Model):
+    __table_args__ = (UniqueConstraint("brand_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX))
+    labels: Mapped[dict] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    brand: Mapped[Brand] = relationship(back_populates="categories")
+
+    def label(self, language):
+        return localized(self.labels, language) or self.slug
+
+    def __repr__(self):
+        return f"<Category {self.slug}>"
+
+
+# The default taxonomy (DESIGN.md); brands may rename, hide or add categories.
+DEFAULT_CATEGORIES = (
+    ("product_question", "Product question", "Ürün sorusu"),
+    ("order_delivery", "Order, delivery or return", "Sipariş, teslimat veya iade"),
+    ("billing_payment", "Price, payment or invoice", "Fiyat, ödeme veya fatura"),
+    ("cleanliness", "Cleanliness", "Temizlik"),
+    ("food_drink", "Food and drink", "Yiyecek ve içecek"),
+    ("staff_service", "Staff and service", "Personel ve hizmet"),
+    ("facilities", "Room and facilities", "Oda ve tesisler"),
+    ("technical", "Website, app or Wi-Fi", "Web sitesi, uygulama veya Wi-Fi"),
+    ("other", "Something else", "Başka bir konu"),
+)
+
+
+def ensure_default_categories(brand):
+    """Add any default category the brand does not have yet."""
+    have = {c.slug for c in brand.categories}
+    for position, (slug, en, tr) in enumerate(DEFAULT_CATEGORIES):
+        if slug not in have:
+            brand.categories.append(
+                Category(slug=slug, labels={"en": en, "tr": tr}, position=position))

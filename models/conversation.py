@@ -1,0 +1,168 @@
+"""The conversation aggregate: a customer's conversation with a brand and its messages."""
+import re
+import secrets
+from contextlib import nullcontext
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+
+from models import db
+from models.common import CLIENT_ID_MAX, CONTACT_MAX, NAME_MAX, SLUG_MAX, utcnow
+
+STATUSES = ("open", "pending", "resolved")
+AUTHOR_KINDS = ("customer", "staff", "system")
+# 24 random bytes: 192 bits, far past guessing; urlsafe base64 gives 32 characters.
+TOKEN_BYTES = 24
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+def new_token():
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class Conversation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The client-side id of the message that opened it: a retried first post finds it again.
+    client_id: Mapped[str | None] = mapped_column(String(CLIENT_ID_MAX), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    sentiment: Mapped[str | None] = mapped_column(String(SLUG_MAX))
+    urgency: Mapped[str | None] = mapped_column(String(SLUG_MAX))
+    intent: Mapped[str | None] = mapped_column(String(SLUG_MAX))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    customer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    customer_contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The customer's first message since staff last replied: how long they have waited.
+    waiting_since: Mapped[datetime | None] = mapped_column()
+    first_response_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    # The newest customer message a member of staff has had on screen ("seen").
+    staff_seen_message_id: Mapped[int | None] = mapped_column()
+
+    brand: Mapped["Brand"] = relationship()  # noqa: F821
+    touchpoint: Mapped["Touchpoint | None"] = relationship()  # noqa: F821
+    category: Mapped["Category | None"] = relationship()  # noqa: F821
+    assignee: Mapped["StaffMember | None"] = relationship()  # noqa: F821
+    team: Mapped["Team | None"] = relationship()  # noqa: F821
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan")
+    survey_responses: Mapped[list["SurveyResponse"]] = relationship(  # noqa: F821
+        back_populates="conversation")
+
+    @classmethod
+    def by_token(cls, token):
+        """Return the conversation behind a capability token, or None for anything malformed."""
+        if not token or not TOKEN_PATTERN.match(token):
+            return None
+        return db.session.scalar(db.select(cls).filter_by(token=token))
+
+    @classmethod
+    def by_client_id(cls, client_id):
+        return db.session.scalar(db.select(cls).filter_by(client_id=client_id))
+
+    def message_with(self, client_id):
+        """Return this conversation's message sent with `client_id`, or None (a retry's check)."""
+        if not client_id:
+            return None
+        return db.session.scalar(db.select(Message).filter_by(
+            conversation_id=self.id, client_id=client_id))
+
+    def messages_after(self, message_id=0, internal=False):
+        """Return the messages newer than `message_id`, oldest first; staff-only ones if asked."""
+        query = db.select(Message).filter(Message.conversation_id == self.id,
+                                          Message.id > message_id)
+        if not internal:
+            query = query.filter(Message.internal.is_(False))
+        return db.session.scalars(query.order_by(Message.id)).all()
+
+    def add_message(self, author_kind, body, client_id=None, staff=None, internal=False):
+        """Append a message and bump the conversation's activity time (not committed)."""
+        message = Message(author_kind=author_kind, body=body, client_id=client_id, staff=staff,
+                          internal=internal, created_at=utcnow())
+        session = object_session(self)
+        # Flush nothing early, so a duplicate client id surfaces at commit where it is handled.
+        with session.no_autoflush if session is not None else nullcontext():
+            if session is None:
+                self.messages.append(message)
+            else:  # a stored conversation: add without loading the whole transcript
+                message.conversation = self
+                session.add(message)
+            if not internal:
+                self.last_message_at = message.created_at
+                if author_kind == "customer":
+                    self.waiting_since = self.waiting_since or message.created_at
+                elif author_kind == "staff":
+                    self.waiting_since = None
+        return message
+
+    def last_customer_message_id(self):
+        return db.session.scalar(db.select(db.func.max(Message.id)).filter_by(
+            conversation_id=self.id, author_kind="customer"))
+
+
+    def __repr__(self):
+        return f"<Conversation {self.id}>"
+
+
+class Message(db.Model):
+    __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
+    author_kind: Mapped[str] = mapped_column(String(10))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    body: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(CLIENT_ID_MAX))
+    # Private notes and activity lines (assigned, transferred, resolved): staff eyes only.
+    internal: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    staff: Mapped["StaffMember | None"] = relationship()  # noqa: F821
+
+    def __repr__(self):
+        return f"<Message {self.id} {self.author_kind}>"
+
+
+TAG_FIELDS = ("category", "sentiment", "urgency", "intent")
+
+
+class TagCorrection(db.Model):
+    """A member of staff's fix of a wrong tag: a labelled example for retraining."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    field: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[str | None] = mapped_column(String(SLUG_MAX))
+    new_value: Mapped[str] = mapped_column(String(SLUG_MAX))
+    # What the customer had written when the tag was corrected: the example's text.
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def commit_once(find_existing):
+    """Commit the session; if a unique key says a retry already stored it, return that instead.
+
+    Returns (existing, created): existing is None when this commit stored the new rows.
+    """
+    try:
+        db.session.commit()
+        return None, True
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_existing()
+        if existing is None:
+            raise
+        return existing, False

@@ -1,0 +1,70 @@
+"""The staff aggregate: staff members of a brand and the teams they belong to."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import db
+from models.common import EMAIL_MAX, LABEL_MAX, NAME_MAX, SLUG_MAX, utcnow
+
+ROLES = ("agent", "lead", "manager", "admin")
+
+team_membership = Table(
+    "team_membership",
+    db.metadata,
+    Column("team_id", ForeignKey("team.id"), primary_key=True),
+    Column("staff_id", ForeignKey("staff_member.id"), primary_key=True),
+)
+
+
+class Team(db.Model):
+    __table_args__ = (UniqueConstraint("brand_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+
+    members: Mapped[list["StaffMember"]] = relationship(
+        secondary=team_membership, back_populates="teams", order_by="StaffMember.name")
+
+
+class StaffMember(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    role: Mapped[str] = mapped_column(String(10), default="agent")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(
+        secondary=team_membership, back_populates="members")
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def set_password(self, password):
+        """Store a scrypt hash of `password` (werkzeug's default KDF)."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self):
+        return f"<StaffMember {self.email}>"
+
+
+class CannedReply(db.Model):
+    """A reply a brand's staff insert often, chosen by its title."""
+
+    __table_args__ = (UniqueConstraint("brand_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    title: Mapped[str] = mapped_column(String(LABEL_MAX))
+    body: Mapped[str] = mapped_column(Text)
