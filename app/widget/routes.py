@@ -1,0 +1,158 @@
+"""Customer pages: entry and survey, "how can we help", and the conversation."""
+import uuid
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from app.core.rendering import page_or_fragment, wants_fragment
+from app.core.security import allow_framing_by
+from app.extensions import limiter
+from app.widget import bp, service
+from app.widget.forms import HelpForm, MessageForm, survey_form
+from models import Brand, Conversation, Survey, db
+
+
+def customer_post_limit():
+    return current_app.config["CUSTOMER_POST_LIMIT"]
+
+
+def _entry_rules(view, suffix=""):
+    """Register `view` under /b/... and /embed/..., with and without a touchpoint."""
+    for prefix, embed in (("/b", False), ("/embed", True)):
+        for rule, defaults in ((f"{prefix}/<brand_slug>{suffix}", {"tp_slug": None}),
+                               (f"{prefix}/<brand_slug>/<tp_slug>{suffix}", {})):
+            bp.add_url_rule(rule, view_func=view, methods=["GET", "POST"],
+                            defaults={**defaults, "embed": embed})
+    return view
+
+
+def _language():
+    return str(get_locale())
+
+
+def _new_client_id():
+    return uuid.uuid4().hex
+
+
+def load_place(brand_slug, tp_slug):
+    """Return (brand, touchpoint) or abort 404; frame and language follow the brand."""
+    brand = db.session.scalar(db.select(Brand).filter_by(slug=brand_slug))
+    if brand is None:
+        abort(404)
+    g.brand_language = brand.default_language
+    allow_framing_by(brand.frame_ancestors())
+    touchpoint = None
+    if tp_slug is not None and (touchpoint := brand.touchpoint(tp_slug)) is None:
+        abort(404)
+    return brand, touchpoint
+
+
+def place_url(endpoint, brand, touchpoint, embed, **query):
+    return url_for(endpoint, brand_slug=brand.slug,
+                   tp_slug=touchpoint.slug if touchpoint else None, embed=embed, **query)
+
+
+bp.add_app_template_global(place_url)
+
+
+@bp.app_template_filter("local_time")
+def local_time(moment, brand):
+    """Format a stored UTC time as HH:MM in the brand's time zone."""
+    zone = ZoneInfo(brand.timezone or "UTC")
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%H:%M")
+
+
+@bp.before_request
+def frame_only_by_self():
+    allow_framing_by("'self'")
+
+
+@limiter.limit(customer_post_limit, methods=["POST"])
+def entry(brand_slug, tp_slug, embed):
+    """Show the brand and place, and the short survey; record answers, then ask how to help."""
+    brand, touchpoint = load_place(brand_slug, tp_slug)
+    survey = Survey.for_touchpoint(brand, touchpoint)
+    if survey is None or not survey.questions:
+        return help_page(brand_slug, tp_slug, embed)
+    form = survey_form(survey.questions, _language())
+    if form.validate_on_submit():
+        reference = service.record_survey(brand, touchpoint, survey, form, _language())
+        return redirect(place_url("widget.help_page", brand, touchpoint, embed,
+                                  r=reference, lang=form.lang.data or None), 303)
+    status = 422 if form.errors else 200
+    return render_template("widget/survey.html", brand=brand, touchpoint=touchpoint,
+                           embed=embed, survey=survey, form=form), status
+
+
+@limiter.limit(customer_post_limit, methods=["POST"])
+def help_page(brand_slug, tp_slug, embed):
+    """Ask what it is about; the first message opens the conversation."""
+    brand, touchpoint = load_place(brand_slug, tp_slug)
+    form = HelpForm(brand.active_categories(), _language(),
+                    r=request.args.get("r"), client_id=_new_client_id())
+    if request.method == "POST" and form.validate():
+        response = service.survey_response_from(form.r.data, brand)
+        conversation, _created = service.start_conversation(
+            brand, touchpoint, form, _language(), response)
+        return redirect(url_for("widget.conversation", token=conversation.token), 303)
+    status = 422 if form.errors else 200
+    return render_template("widget/help.html", brand=brand, touchpoint=touchpoint,
+                           embed=embed, form=form), status
+
+
+_entry_rules(entry)
+_entry_rules(help_page, "/help")
+
+
+def load_conversation(token):
+    conversation = Conversation.by_token(token)
+    if conversation is None:
+        abort(404)
+    g.conversation_language = conversation.language
+    g.brand_language = conversation.brand.default_language
+    allow_framing_by(conversation.brand.frame_ancestors())
+    return conversation
+
+
+def _conversation_context(conversation, form=None):
+    messages = conversation.messages_after(0)
+    return {"conversation": conversation, "brand": conversation.brand,
+            "touchpoint": conversation.touchpoint, "messages": messages,
+            "last_id": messages[-1].id if messages else 0,
+            "form": form or MessageForm(formdata=None, client_id=_new_client_id())}
+
+
+@bp.route("/c/<token>", methods=["GET", "POST"])
+@limiter.limit(customer_post_limit, methods=["POST"])
+def conversation(token):
+    """Show the conversation; a post adds the customer's message (once, however often sent)."""
+    conversation = load_conversation(token)
+    form = MessageForm() if request.method == "POST" else None
+    if form is not None and form.validate():
+        service.post_customer_message(conversation, form.body.data, form.client_id.data or None)
+        if not wants_fragment():
+            return redirect(url_for("widget.conversation", token=token,
+                                    lang=form.lang.data or None), 303)
+        form = None
+    status = 422 if form is not None and form.errors else 200
+    return page_or_fragment("widget/conversation.html", "widget/_message_post.html",
+                            status=status, **_conversation_context(conversation, form))
+
+
+@bp.get("/c/<token>/messages")
+def messages(token):
+    """Return the message list; an htmx poll that has seen the newest message gets 204."""
+    conversation = load_conversation(token)
+    after = request.args.get("after", 0, type=int)
+    if wants_fragment() and not conversation.messages_after(after):
+        return "", 204
+    return page_or_fragment("widget/conversation.html", "widget/_messages.html",
+                            **_conversation_context(conversation))
+
+
+@bp.get("/c/<token>/frame")
+def messages_frame(token):
+    """Return the message list as a page that refreshes itself, for browsers without script."""
+    conversation = load_conversation(token)
+    return render_template("widget/messages_frame.html", **_conversation_context(conversation))

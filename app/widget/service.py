@@ -1,0 +1,100 @@
+"""Customer-side domain operations: record a survey, start a conversation, post a message.
+
+Each operation commits before it returns, so whatever the customer then sees as sent is stored;
+each is idempotent on the client-side id, so a retried form post never duplicates.
+"""
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app import events
+from models import Answer, Conversation, SurveyResponse, db
+from models.common import localized
+from models.conversation import commit_once
+
+
+def _response_signer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="survey-response")
+
+
+def record_survey(brand, touchpoint, survey, form, language):
+    """Store the answers given (none given means skipped); return a signed reference or None."""
+    response = SurveyResponse(survey=survey, brand_id=brand.id, language=language,
+                              touchpoint_id=touchpoint.id if touchpoint else None)
+    for question in survey.questions:
+        value = form[question.field_name].data
+        if value in (None, ""):
+            continue
+        answer = Answer(question=question)
+        if question.kind in ("rating", "nps"):
+            answer.number = int(value)
+        elif question.kind == "yes_no":
+            answer.number = 1 if value == "yes" else 0
+        else:
+            answer.text = value
+        response.answers.append(answer)
+    if not response.answers:
+        return None
+    db.session.add(response)
+    db.session.commit()
+    return _response_signer().dumps(response.id)
+
+
+def survey_response_from(reference, brand):
+    """Return the unlinked survey response a signed reference names, or None."""
+    try:
+        response_id = _response_signer().loads(reference or "")
+    except BadSignature:
+        return None
+    response = db.session.get(SurveyResponse, response_id)
+    if response is None or response.brand_id != brand.id or response.conversation_id:
+        return None
+    return response
+
+
+def acknowledgement(brand, language):
+    """Return the brand's promise of who answers and how soon, in `language`."""
+    minutes = brand.expected_response_minutes
+    with force_locale(language):
+        team = localized(brand.responder_name, language) or _("Our team")
+        template = localized(brand.acknowledgement, language) or _(
+            "Thank you, we have your message. {team} will answer within {minutes} minutes. "
+            "You can keep writing here, or bookmark this page to come back later.")
+    return template.replace("{team}", team).replace("{minutes}", str(minutes))
+
+
+def start_conversation(brand, touchpoint, form, language, survey_response=None):
+    """Open a conversation with the customer's first message; return (conversation, created)."""
+    client_id = form.client_id.data or None
+    if client_id and (existing := Conversation.by_client_id(client_id)):
+        return existing, False
+    conversation = Conversation(
+        brand=brand, touchpoint=touchpoint, client_id=client_id, language=language,
+        category=brand.category(form.category.data) if form.category.data else None,
+        customer_name=form.name.data or None, customer_contact=form.contact.data or None)
+    conversation.add_message("customer", form.body.data, client_id=client_id)
+    conversation.add_message("system", acknowledgement(brand, language))
+    if survey_response is not None:
+        survey_response.conversation = conversation
+    db.session.add(conversation)
+    existing, created = commit_once(lambda: Conversation.by_client_id(client_id))
+    if not created:
+        return existing, False
+    events.conversation_started.send(conversation)
+    return conversation, True
+
+
+def post_customer_message(conversation, body, client_id=None):
+    """Append a customer message; return (message, created)."""
+    if (existing := conversation.message_with(client_id)) is not None:
+        return existing, False
+    message = conversation.add_message("customer", body, client_id=client_id)
+    # The customer is waiting for staff again; writing to a resolved conversation reopens it
+    # rather than talking into the void.
+    conversation.status, conversation.resolved_at = "open", None
+    existing, created = commit_once(lambda: conversation.message_with(client_id))
+    if not created:
+        return existing, False
+    events.message_posted.send(message)
+    return message, True
