@@ -1,0 +1,25 @@
+"""Staff side: login, the inbox, a conversation, notes, transfer, resolve, canned replies."""
+from flask import Blueprint
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+from app.inbox import auth, canned, routes  # noqa: E402,F401
+
+
+@bp.context_processor
+def staff_page_context():
+    from app.inbox.forms import ActionForm
+    return {"logout_form": ActionForm(formdata=None)}
+
+
+@bp.app_template_filter("waited")
+def waited(since):
+    """Say how long ago `since` was, as "4 min" or "2 h 5 min"."""
+    from flask_babel import gettext as _
+
+    from models.common import utcnow
+    minutes = max(0, int((utcnow() - since).total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    return _("%(minutes)d min", minutes=minutes)

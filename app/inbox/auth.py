@@ -1,0 +1,50 @@
+"""Staff login and logout (Flask-Login; scrypt password hashes; CSRF on both forms)."""
+from urllib.parse import urlsplit
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.extensions import db, limiter, login_manager
+from app.inbox import bp
+from app.inbox.forms import ActionForm, LoginForm
+from models import StaffMember
+
+
+@login_manager.user_loader
+def load_staff(staff_id):
+    staff = db.session.get(StaffMember, int(staff_id))
+    return staff if staff is not None and staff.active else None
+
+
+def _safe_next(target):
+    """Follow ?next= only within Kulak: an open redirect would help phishing."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not (target or "").startswith("/"):
+        return url_for("inbox.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.index"))
+    form = LoginForm(next=request.args.get("next"))
+    error = None
+    if form.validate_on_submit():
+        staff = db.session.scalar(db.select(StaffMember).filter_by(email=form.email.data.lower()))
+        if staff is not None and staff.active and staff.check_password(form.password.data):
+            login_user(staff)
+            return redirect(_safe_next(form.next.data), 303)
+        error = _("That email and password do not match an account.")
+    status = 422 if form.errors or error else 200
+    return render_template("inbox/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if ActionForm().validate_on_submit():
+        logout_user()
+    return redirect(url_for("inbox.login"), 303)

@@ -1,0 +1,51 @@
+"""What the conversation page and its fragments show, gathered in one place."""
+import uuid
+
+from flask_babel import get_locale
+from wtforms.fields.choices import SelectChoice
+
+from app.inbox import service
+from app.inbox.forms import ActionForm, InsertCannedForm, NoteForm, ReplyForm, TagForm, TransferForm
+from models import CannedReply, StaffMember, Team, db
+
+
+def transfer_choices(staff):
+    teammates = db.session.scalars(db.select(StaffMember).filter_by(
+        brand_id=staff.brand_id, active=True).order_by(StaffMember.name))
+    teams = db.session.scalars(db.select(Team).filter_by(brand_id=staff.brand_id)
+                               .order_by(Team.name))
+    return ([SelectChoice(f"staff:{s.id}", s.name) for s in teammates]
+            + [SelectChoice(f"team:{t.id}", t.name) for t in teams])
+
+
+def canned_choices(staff):
+    return [SelectChoice(c.id, c.title) for c in db.session.scalars(
+        db.select(CannedReply).filter_by(brand_id=staff.brand_id).order_by(CannedReply.title))]
+
+
+def transfer_form(staff, formdata=None):
+    form = TransferForm(formdata=formdata) if formdata is not None else TransferForm()
+    form.target.choices = transfer_choices(staff)
+    return form
+
+
+def insert_canned_form(staff, **kwargs):
+    form = InsertCannedForm(**kwargs)
+    form.canned.choices = canned_choices(staff)
+    return form
+
+
+def conversation_context(conversation, staff, **forms):
+    """Return the template context of a conversation, with fresh forms where none are given."""
+    return {
+        "conversation": conversation, "brand": conversation.brand, "staff": staff,
+        "messages": conversation.messages_after(0, internal=True),
+        "tag_options": service.tag_options(conversation, str(get_locale())),
+        "reply_form": forms.get("reply_form") or ReplyForm(
+            formdata=None, client_id=uuid.uuid4().hex),
+        "note_form": forms.get("note_form") or NoteForm(formdata=None),
+        "transfer_form": forms.get("transfer_form") or transfer_form(staff, formdata=None),
+        "canned_form": insert_canned_form(staff, formdata=None),
+        "action_form": ActionForm(formdata=None), "tag_form": TagForm(formdata=None),
+        "action_error": forms.get("action_error"),
+    }

@@ -1,0 +1,208 @@
+"""Staff-side domain operations; every query is scoped to the staff member's brand.
+
+Each operation commits, then emits an event so that open pages redraw.
+"""
+from flask import abort
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case
+
+from app import events
+from models import CannedReply, Conversation, StaffMember, TagCorrection, Team, db
+from models.common import utcnow
+from models.conversation import STATUSES, commit_once
+
+VIEWS = ("mine", "team", "unassigned", "all")
+SENTIMENTS = ("positive", "neutral", "negative")
+URGENCIES = ("urgent", "normal")
+INTENTS = ("question", "request", "complaint", "praise", "suggestion")
+
+
+def _scoped(staff, model, object_id):
+    """Return the brand's object with `object_id`, or 404: another brand's looks absent."""
+    found = db.session.get(model, object_id) if isinstance(object_id, int) else None
+    if found is None or found.brand_id != staff.brand_id:
+        abort(404)
+    return found
+
+
+def conversation_for(staff, conversation_id):
+    return _scoped(staff, Conversation, conversation_id)
+
+
+def staff_for(staff, staff_id):
+    return _scoped(staff, StaffMember, staff_id)
+
+
+def team_for(staff, team_id):
+    return _scoped(staff, Team, team_id)
+
+
+def canned_for(staff, canned_id):
+    return _scoped(staff, CannedReply, canned_id)
+
+
+def _view_filter(staff, view):
+    team_ids = [t.id for t in staff.teams]
+    return {
+        "mine": Conversation.assignee_id == staff.id,
+        "team": Conversation.team_id.in_(team_ids),
+        "unassigned": Conversation.assignee_id.is_(None),
+        "all": db.true(),
+    }[view]
+
+
+def inbox(staff, view, status):
+    """Return the conversations of one view and status: urgent first, then longest waiting."""
+    return db.session.scalars(
+        db.select(Conversation)
+        .filter(Conversation.brand_id == staff.brand_id, Conversation.status == status,
+                _view_filter(staff, view))
+        .order_by(case((Conversation.urgency == "urgent", 0), else_=1),
+                  case((Conversation.waiting_since.is_(None), 1), else_=0),
+                  Conversation.waiting_since, Conversation.last_message_at, Conversation.id)
+        .limit(200)).all()
+
+
+def inbox_counts(staff):
+    """Return {(view, status): count} for the brand's conversations."""
+    counts = {}
+    for view in VIEWS:
+        rows = db.session.execute(
+            db.select(Conversation.status, db.func.count(Conversation.id))
+            .filter(Conversation.brand_id == staff.brand_id, _view_filter(staff, view))
+            .group_by(Conversation.status)).all()
+        found = dict(rows)
+        for status in STATUSES:
+            counts[view, status] = found.get(status, 0)
+    return counts
+
+
+def _changed(conversation, **details):
+    events.conversation_changed.send(conversation, **details)
+
+
+def _activity(conversation, text):
+    conversation.add_message("system", text, internal=True)
+
+
+ASSIGNED = _l("%(who)s assigned this to %(whom)s.")
+TRANSFERRED = _l("%(who)s transferred this to %(team)s.")
+RESOLVED = _l("%(who)s resolved this conversation.")
+REOPENED = _l("%(who)s reopened this conversation.")
+
+
+def _in_brand_language(conversation, message, **values):
+    """Write an activity line in the brand's language: the timeline is shared by its staff."""
+    with force_locale(conversation.brand.default_language):
+        return str(message) % values
+
+
+def reply(conversation, staff, body, client_id=None):
+    """Send a staff reply to the customer; return (message, created)."""
+    if (existing := conversation.message_with(client_id)) is not None:
+        return existing, False
+    message = conversation.add_message("staff", body, client_id=client_id, staff=staff)
+    conversation.first_response_at = conversation.first_response_at or message.created_at
+    conversation.status = "pending"
+    if conversation.assignee_id is None:
+        conversation.assignee_id = staff.id
+    existing, created = commit_once(lambda: conversation.message_with(client_id))
+    if not created:
+        return existing, False
+    events.message_posted.send(message)
+    return message, True
+
+
+def add_note(conversation, staff, body):
+    """Add a private note that the customer never sees."""
+    conversation.add_message("staff", body, staff=staff, internal=True)
+    db.session.commit()
+    _changed(conversation)
+
+
+def assign(conversation, staff, assignee):
+    conversation.assignee_id = assignee.id
+    _activity(conversation, _in_brand_language(
+        conversation, ASSIGNED, who=staff.name, whom=assignee.name))
+    db.session.commit()
+    _changed(conversation)
+
+
+def transfer_to_team(conversation, staff, team):
+    conversation.team_id, conversation.assignee_id = team.id, None
+    _activity(conversation, _in_brand_language(
+        conversation, TRANSFERRED, who=staff.name, team=team.name))
+    db.session.commit()
+    _changed(conversation)
+
+
+def resolve(conversation, staff):
+    conversation.status, conversation.resolved_at = "resolved", utcnow()
+    _activity(conversation, _in_brand_language(
+        conversation, RESOLVED, who=staff.name))
+    db.session.commit()
+    _changed(conversation)
+
+
+def reopen(conversation, staff):
+    conversation.status, conversation.resolved_at = "open", None
+    _activity(conversation, _in_brand_language(
+        conversation, REOPENED, who=staff.name))
+    db.session.commit()
+    _changed(conversation)
+
+
+TAG_LABELS = {
+    "positive": _l("Positive"), "neutral": _l("Neutral"), "negative": _l("Negative"),
+    "urgent": _l("Urgent"), "normal": _l("Normal"), "question": _l("Question"),
+    "request": _l("Request"), "complaint": _l("Complaint"), "praise": _l("Praise"),
+    "suggestion": _l("Suggestion"),
+}
+
+
+def tag_choices(conversation):
+    """Return {field: [allowed values]} for the tags staff may set."""
+    return {"category": [c.slug for c in conversation.brand.active_categories()],
+            "sentiment": list(SENTIMENTS), "urgency": list(URGENCIES), "intent": list(INTENTS)}
+
+
+def tag_options(conversation, language):
+    """Return {field: [(value, label)]} for the tag menus, in `language`."""
+    options = {field: [(value, str(TAG_LABELS[value])) for value in values]
+               for field, values in tag_choices(conversation).items() if field != "category"}
+    options["category"] = [(c.slug, c.label(language))
+                           for c in conversation.brand.active_categories()]
+    return options
+
+
+def correct_tag(conversation, staff, field, value):
+    """Change a tag and keep the correction as a labelled example for retraining."""
+    if field == "category":
+        old = conversation.category.slug if conversation.category else None
+        conversation.category = next(c for c in conversation.brand.categories if c.slug == value)
+    else:
+        old = getattr(conversation, field)
+        setattr(conversation, field, value)
+    if old == value:
+        db.session.rollback()
+        return False
+    text = "\n".join(m.body for m in conversation.messages
+                     if m.author_kind == "customer" and not m.internal)
+    db.session.add(TagCorrection(conversation_id=conversation.id, brand_id=conversation.brand_id,
+                                 staff_id=staff.id, field=field, old_value=old, new_value=value,
+                                 text=text))
+    db.session.commit()
+    _changed(conversation)
+    return True
+
+
+def mark_seen(conversation):
+    """Record that staff have the newest customer message on screen; True if that is news."""
+    newest = conversation.last_customer_message_id()
+    if newest is None or (conversation.staff_seen_message_id or 0) >= newest:
+        return False
+    conversation.staff_seen_message_id = newest
+    db.session.commit()
+    events.conversation_seen.send(conversation)
+    return True

@@ -1,0 +1,48 @@
+"""Live updates: WebSocket endpoints, this process's hub, and the broadcaster between processes."""
+import hashlib
+
+from flask import Blueprint, current_app
+
+from app import events
+
+bp = Blueprint("realtime", __name__)
+
+from app.realtime import routes  # noqa: E402
+
+
+def _publish_conversation(conversation, customer_message_id=None):
+    hub = current_app.extensions["kulak_hub"]
+    event = {"type": "conversation", "conversation_id": conversation.id,
+             "brand_id": conversation.brand_id, "customer_message_id": customer_message_id}
+    hub.publish(f"conversation:{conversation.id}", event)
+    hub.publish(f"brand:{conversation.brand_id}", event)
+
+
+def on_message_posted(message, **_):
+    customer_id = message.id if message.author_kind == "customer" else None
+    _publish_conversation(message.conversation, customer_message_id=customer_id)
+
+
+def on_conversation_changed(conversation, **_):
+    _publish_conversation(conversation)
+
+
+def on_conversation_seen(conversation, **_):
+    current_app.extensions["kulak_hub"].publish(
+        f"conversation:{conversation.id}", {"type": "seen", "conversation_id": conversation.id})
+
+
+def init_app(app):
+    from app.realtime.broadcaster import make_broadcaster
+    from app.realtime.hub import Hub
+
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25,
+                                                  "max_message_size": 16 * 1024})
+    # Processes on the same database are one installation and share its live channels.
+    installation = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
+    app.extensions["kulak_hub"] = Hub(make_broadcaster(app.config["REDIS_URL"], installation),
+                                      routes.render_in_app(app))
+    events.message_posted.connect(on_message_posted)
+    events.conversation_started.connect(on_conversation_changed)
+    events.conversation_changed.connect(on_conversation_changed)
+    events.conversation_seen.connect(on_conversation_seen)

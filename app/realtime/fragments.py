@@ -1,0 +1,52 @@
+"""What a live event shows each audience: HTML fragments swapped in by id (htmx ws)."""
+from flask import render_template
+from flask_babel import force_locale
+
+from app.inbox import service as inbox_service
+from app.inbox.context import conversation_context
+from models import Conversation, StaffMember, db
+
+
+def customer_view(conversation, typing_name=None):
+    """Render the customer's message list (and who is typing), swapped in by id."""
+    messages = conversation.messages_after(0)
+    with force_locale(conversation.language):
+        return render_template(
+            "widget/_live.html", conversation=conversation, brand=conversation.brand,
+            messages=messages, last_id=messages[-1].id if messages else 0, oob=True,
+            typing_name=typing_name)
+
+
+def staff_view(conversation, staff, typing_name=None):
+    """Render a conversation's thread, header and typing line for staff."""
+    return render_template("inbox/_live.html", oob=True, typing_name=typing_name,
+                           **conversation_context(conversation, staff))
+
+
+def inbox_poke(list_url):
+    """Render an element that makes the inbox list fetch itself again."""
+    return render_template("inbox/_poke.html", list_url=list_url)
+
+
+def render(event, audience, socket):
+    """Return the HTML that `event` shows to `audience` on `socket` ("" for nothing)."""
+    if audience == "inbox":
+        return inbox_poke(socket.list_url) if event.get("type") == "conversation" else ""
+    if event.get("type") == "seen" and audience != "customer":
+        return ""
+    conversation = db.session.get(Conversation, socket.conversation_id)
+    if conversation is None:
+        return ""
+    if event.get("type") == "typing":
+        if event.get("who") == audience:
+            return ""
+        name = event.get("name") if event.get("typing") else None
+        if audience == "customer":
+            return customer_view(conversation, typing_name=name)
+        return staff_view(conversation, db.session.get(StaffMember, socket.staff_id), name)
+    if audience == "customer":
+        return customer_view(conversation)
+    if event.get("customer_message_id"):
+        # Staff have this conversation open: the customer's new message is on their screen.
+        inbox_service.mark_seen(conversation)
+    return staff_view(conversation, db.session.get(StaffMember, socket.staff_id))

@@ -1,0 +1,136 @@
+"""This process's live sockets: who listens on which channel, and what each event shows them.
+
+An event is rendered once per audience in each process, however many sockets receive it.
+"""
+import logging
+import queue
+import threading
+from collections import defaultdict
+
+from app.realtime.broadcaster import RESYNC_ALL
+
+log = logging.getLogger(__name__)
+TYPING_SHOWN_SECONDS = 6
+OUTBOX_LIMIT = 200
+
+
+class LiveSocket:
+    """One browser's WebSocket: fragments queue here and one pump sends them in order."""
+
+    def __init__(self, ws, brand_id, conversation_id=None, list_url=None, staff_id=None,
+                 language="en", csrf_token=None):
+        self.ws = ws
+        self.brand_id, self.conversation_id = brand_id, conversation_id
+        self.list_url, self.staff_id = list_url, staff_id
+        # Fragments for staff carry forms: they reuse this session's CSRF token.
+        self.language, self.csrf_token = language, csrf_token
+        self.outbox = queue.Queue(maxsize=OUTBOX_LIMIT)
+        self.closed = False
+
+    def render_key(self, audience):
+        """Sockets with equal keys see the same HTML for an event: it is rendered once."""
+        if audience == "inbox":
+            return (audience, self.list_url)
+        if audience == "staff":
+            return (audience, self.csrf_token, self.language)
+        return (audience,)
+
+    def send(self, html):
+        try:
+            self.outbox.put_nowait(html)
+        except queue.Full:
+            # A reader this far behind resyncs on reconnect; holding more would only grow memory.
+            self.close(1013, "too far behind")
+
+    def pump(self):
+        """Send queued fragments until the socket closes."""
+        while not self.closed:
+            html = self.outbox.get()
+            if html is None:
+                break
+            try:
+                self.ws.send(html)
+            except Exception:  # the peer went away; the handler notices and leaves the hub
+                self.closed = True
+
+    def close(self, code=1000, reason=""):
+        self.closed = True
+        try:
+            self.ws.close(reason=code, message=reason)
+        except Exception:
+            pass
+        try:
+            self.outbox.put_nowait(None)
+        except queue.Full:
+            pass
+
+
+class Hub:
+    """Route events from the broadcaster to this process's sockets."""
+
+    def __init__(self, broadcaster, render):
+        self.broadcaster = broadcaster
+        self.render = render  # (event, audience, socket) -> html or ""
+        self.channels = defaultdict(dict)  # channel -> {socket: audience}
+        self.lock = threading.Lock()
+        self.typing_timers = {}
+
+    def publish(self, channel, event):
+        self.broadcaster.publish(channel, event)
+
+    def join(self, socket, subscriptions):
+        """Subscribe `socket` to {channel: audience}."""
+        self.broadcaster.start(self.deliver)
+        with self.lock:
+            for channel, audience in subscriptions.items():
+                self.channels[channel][socket] = audience
+        threading.Thread(target=socket.pump, daemon=True, name="kulak-socket").start()
+
+    def leave(self, socket):
+        with self.lock:
+            for channel in [c for c, members in self.channels.items() if socket in members]:
+                del self.channels[channel][socket]
+                if not self.channels[channel]:
+                    del self.channels[channel]
+        socket.close()
+
+    def sockets(self, channel):
+        with self.lock:
+            if channel == RESYNC_ALL:
+                return [(s, a) for members in self.channels.values() for s, a in members.items()]
+            return list(self.channels.get(channel, {}).items())
+
+    def count(self, prefix=""):
+        with self.lock:
+            return len({s for c, members in self.channels.items() if c.startswith(prefix)
+                        for s in members})
+
+    def deliver(self, channel, event):
+        """Render `event` once per audience and queue it on every local socket that listens."""
+        members = self.sockets(channel)
+        if not members:
+            return
+        if event.get("type") == "typing" and event.get("typing"):
+            self._clear_typing_later(channel, event)
+        rendered = {}
+        for socket, audience in members:
+            key = socket.render_key(audience)
+            if key not in rendered:
+                try:
+                    rendered[key] = self.render(event, audience, socket)
+                except Exception:
+                    log.exception("rendering %s for %s failed", event, audience)
+                    rendered[key] = ""
+            if rendered[key]:
+                socket.send(rendered[key])
+
+    def _clear_typing_later(self, channel, event):
+        key = (channel, event.get("who"))
+        with self.lock:
+            if (timer := self.typing_timers.pop(key, None)) is not None:
+                timer.cancel()
+            timer = threading.Timer(TYPING_SHOWN_SECONDS, self.deliver,
+                                    args=(channel, {**event, "typing": False}))
+            timer.daemon = True
+            self.typing_timers[key] = timer
+        timer.start()

@@ -1,0 +1,118 @@
+"""WebSocket endpoints: a customer's conversation, and a member of staff's inbox or conversation.
+
+The socket only pushes HTML; everything a person does still goes through the HTTP forms.
+What arrives from the browser is a typing signal and nothing else.
+"""
+import json
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, g, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from app.extensions import db, sock
+from app.realtime import bp
+from app.realtime.fragments import customer_view, inbox_poke, render, staff_view
+from app.realtime.hub import LiveSocket
+from models import Conversation
+
+POLICY_VIOLATION = 1008
+SERVICE_RESTART = 1012
+# Browsers send typing at most every 2 s; this only stops a flood.
+TYPING_EVERY_SECONDS = 1
+
+
+def hub():
+    return current_app.extensions["kulak_hub"]
+
+
+def _same_origin():
+    """Refuse cross-site sockets: staff sockets ride on the session cookie."""
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
+def _serve(ws, live, subscriptions, resync, who, name):
+    """Join the hub, resync the page, then read typing signals until the browser goes away."""
+    hub().join(live, subscriptions)
+    # Rendered after joining, so no event falls between the resync and the subscription.
+    live.send(resync())
+    db.session.remove()  # hold no database connection for the socket's lifetime
+    last_typing = 0.0
+    try:
+        while True:
+            data = ws.receive()
+            if data is None:
+                continue
+            try:
+                fields = json.loads(data)
+            except ValueError:
+                fields = None
+            if not isinstance(fields, dict) or "HEADERS" not in fields:
+                live.close(POLICY_VIOLATION, "only typing signals are accepted here")
+                break
+            if live.conversation_id and time.monotonic() - last_typing > TYPING_EVERY_SECONDS:
+                last_typing = time.monotonic()
+                hub().publish(f"conversation:{live.conversation_id}", {
+                    "type": "typing", "who": who, "name": name, "typing": True,
+                    "conversation_id": live.conversation_id})
+    except BaseException:
+        # Killed by a worker restart (or the peer left): 1012 tells htmx to reconnect and
+        # resync. Not re-raised: gevent's handler would answer the exception with an HTTP 500
+        # written onto the upgraded socket, which the browser reports as a bad frame.
+        live.close(SERVICE_RESTART, "restarting")
+    finally:
+        hub().leave(live)
+
+
+@sock.route("/c/<token>/ws", bp=bp)
+def customer_socket(ws, token):
+    conversation = Conversation.by_token(token)
+    if conversation is None:
+        ws.close(reason=POLICY_VIOLATION, message="unknown conversation")
+        return
+    live = LiveSocket(ws, conversation.brand_id, conversation_id=conversation.id)
+    _serve(ws, live, {f"conversation:{conversation.id}": "customer"},
+           lambda: customer_view(conversation), "customer", conversation.customer_name or "")
+
+
+@sock.route("/inbox/ws", bp=bp)
+def staff_socket(ws):
+    if not current_user.is_authenticated or not _same_origin():
+        ws.close(reason=POLICY_VIOLATION, message="sign in first")
+        return
+    staff = current_user._get_current_object()
+    live = LiveSocket(ws, staff.brand_id, staff_id=staff.id, language=str(get_locale()),
+                      csrf_token=generate_csrf(),
+                      list_url=url_for("inbox.index", view=request.args.get("view", "mine"),
+                                       status=request.args.get("status", "open")))
+    subscriptions = {f"brand:{staff.brand_id}": "inbox"}
+
+    def resync():
+        return inbox_poke(live.list_url)
+
+    conversation_id = request.args.get("conversation", type=int)
+    if conversation_id is not None:
+        conversation = db.session.get(Conversation, conversation_id)
+        if conversation is None or conversation.brand_id != staff.brand_id:
+            ws.close(reason=POLICY_VIOLATION, message="no such conversation")
+            return
+        live.conversation_id = conversation.id
+        subscriptions = {f"conversation:{conversation.id}": "staff"}
+
+        def resync():
+            return staff_view(conversation, staff)
+
+    _serve(ws, live, subscriptions, resync, "staff", staff.name)
+
+
+def render_in_app(app):
+    """Return the hub's renderer: each event is rendered in a request context of its own."""
+    def render_event(event, audience, socket):
+        with app.test_request_context("/", headers={"Accept-Language": socket.language}):
+            if socket.csrf_token:
+                g.csrf_token = socket.csrf_token
+            return render(event, audience, socket)
+    return render_event

@@ -1,0 +1,102 @@
+"""The hub renders an event once per audience per process; Redis carries it between processes."""
+import threading
+import time
+import uuid
+
+import redis
+
+from app.realtime.broadcaster import InProcessBroadcaster, RedisBroadcaster
+from app.realtime.hub import Hub, LiveSocket
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+class RecordingWebSocket:
+    """Stands in for simple_websocket's server socket: records what the hub sends."""
+
+    def __init__(self):
+        self.sent, self.closed_with = [], None
+        self.arrived = threading.Event()
+
+    def send(self, data):
+        self.sent.append(data)
+        self.arrived.set()
+
+    def close(self, reason=None, message=None):
+        self.closed_with = reason
+
+
+def wait_for(condition, seconds=5):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_one_render_per_audience_however_many_sockets_listen():
+    renders = []
+
+    def render(event, audience, socket):
+        renders.append(audience)
+        return f"<p id='x'>{audience} {event['n']}</p>"
+
+    hub = Hub(InProcessBroadcaster(), render)
+    customers = [LiveSocket(RecordingWebSocket(), 1, conversation_id=7) for _ in range(100)]
+    for socket in customers:
+        hub.join(socket, {"conversation:7": "customer"})
+    bystander = LiveSocket(RecordingWebSocket(), 1, conversation_id=8)
+    hub.join(bystander, {"conversation:8": "customer"})
+
+    hub.publish("conversation:7", {"type": "conversation", "n": 1})
+    assert renders == ["customer"]
+    assert wait_for(lambda: all(s.ws.sent == ["<p id='x'>customer 1</p>"] for s in customers))
+    assert bystander.ws.sent == []
+    for socket in customers:
+        hub.leave(socket)
+    assert hub.count() == 1
+
+
+def test_a_reader_too_far_behind_is_closed_to_resync_instead_of_growing_memory():
+    hub = Hub(InProcessBroadcaster(), lambda event, audience, socket: "<p id='x'></p>")
+    socket = LiveSocket(RecordingWebSocket(), 1, conversation_id=7)
+    with hub.lock:  # joined without its pump: nothing drains the queue
+        hub.channels["conversation:7"][socket] = "customer"
+    for _ in range(250):
+        hub.deliver("conversation:7", {"type": "conversation"})
+    assert socket.closed and socket.ws.closed_with == 1013
+
+
+def test_redis_carries_events_between_processes_on_one_subscription_each():
+    channel_db = redis.Redis.from_url(REDIS_URL)
+    received_a, received_b = [], []
+    installation = f"kulak:test-{uuid.uuid4().hex}:"  # apart from anything else on this Redis
+    process_a = RedisBroadcaster(REDIS_URL, prefix=installation)
+    process_b = RedisBroadcaster(REDIS_URL, prefix=installation)
+    process_a.start(lambda channel, event: received_a.append((channel, event)))
+    process_b.start(lambda channel, event: received_b.append((channel, event)))
+    assert process_a.subscribed.is_set() and process_b.subscribed.is_set()
+    marker = uuid.uuid4().hex
+    process_a.publish(f"conversation:{marker}", {"type": "conversation", "marker": marker})
+    assert wait_for(lambda: received_b == [(f"conversation:{marker}",
+                                            {"type": "conversation", "marker": marker})])
+    assert wait_for(lambda: len(received_a) == 1)
+    def pattern_subscribers():
+        return sum(1 for client in channel_db.client_list() if client["psub"] != "0")
+
+    before = pattern_subscribers()
+    for _ in range(50):  # every socket that joins starts the broadcaster: it subscribes once
+        process_b.start(process_b.deliver)
+    assert pattern_subscribers() == before
+
+
+def test_installations_sharing_one_redis_do_not_hear_each_other():
+    heard = []
+    ours = RedisBroadcaster(REDIS_URL, prefix=f"kulak:ours-{uuid.uuid4().hex}:")
+    theirs = RedisBroadcaster(REDIS_URL, prefix=f"kulak:theirs-{uuid.uuid4().hex}:")
+    ours.start(lambda channel, event: heard.append(event))
+    theirs.start(lambda channel, event: None)
+    theirs.publish("conversation:1", {"type": "conversation", "from": "theirs"})
+    ours.publish("conversation:1", {"type": "conversation", "from": "ours"})
+    assert wait_for(lambda: heard == [{"type": "conversation", "from": "ours"}])
