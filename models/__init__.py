@@ -17,7 +17,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Sessions live for one request (or job). Reloading every object after each commit would cost
+# a query per object on the hottest paths (a customer's post) and show nothing new.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402

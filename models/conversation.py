@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 
 from models import db
 from models.common import CLIENT_ID_MAX, CONTACT_MAX, NAME_MAX, SLUG_MAX, utcnow
@@ -64,7 +64,9 @@ class Conversation(db.Model):
         """Return the conversation behind a capability token, or None for anything malformed."""
         if not token or not TOKEN_PATTERN.match(token):
             return None
-        return db.session.scalar(db.select(cls).filter_by(token=token))
+        # The brand comes along: every page of a conversation needs its language and origins.
+        return db.session.scalar(
+            db.select(cls).filter_by(token=token).options(joinedload(cls.brand)))
 
     @classmethod
     def by_client_id(cls, client_id):

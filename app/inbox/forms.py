@@ -1,10 +1,10 @@
 """Staff forms; Flask-WTF adds a CSRF token to every one of them."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.core.forms import Form
 from app.widget.forms import CLIENT_ID_PATTERN, EMAIL, strip
 from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX
 from models.conversation import TAG_FIELDS
@@ -17,7 +17,7 @@ def _message_field(label, empty_message):
         DataRequired(message=empty_message), Length(max=MESSAGE_MAX, message=TOO_LONG)])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), filters=[strip], validators=[
         DataRequired(message=_l("Please enter your email address.")),
         Length(max=EMAIL_MAX, message=TOO_LONG),
@@ -27,39 +27,39 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     body = _message_field(_l("Reply to the customer"), _l("Please write a reply before sending."))
     client_id = HiddenField(validators=[Optional(), Regexp(CLIENT_ID_PATTERN)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = _message_field(_l("Private note"), _l("Please write the note before saving it."))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that only carries the CSRF token: assign to me, resolve, reopen."""
 
 
-class TransferForm(FlaskForm):
+class TransferForm(Form):
     target = SelectField(_l("Transfer to"), validators=[
         DataRequired(message=_l("Please choose a teammate or a team."))],
         validate_choice=True, invalid_choice_message=_l(
             "Please choose a teammate or a team of your brand."))
 
 
-class TagForm(FlaskForm):
+class TagForm(Form):
     field = SelectField(choices=[SelectChoice(name) for name in TAG_FIELDS])
     value = StringField(validators=[DataRequired(), Length(max=64)])
 
 
-class CannedForm(FlaskForm):
+class CannedForm(Form):
     title = StringField(_l("Title"), filters=[strip], validators=[
         DataRequired(message=_l("Please give the reply a short title.")),
         Length(max=LABEL_MAX, message=TOO_LONG)])
     body = _message_field(_l("Text"), _l("Please write the reply's text."))
 
 
-class InsertCannedForm(FlaskForm):
+class InsertCannedForm(Form):
     canned = SelectField(_l("Canned reply"), coerce=int, validate_choice=True,
                          invalid_choice_message=_l("Please choose one of your canned replies."))
     body = TextAreaField(filters=[strip], validators=[Optional(), Length(max=MESSAGE_MAX)])

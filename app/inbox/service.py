@@ -100,8 +100,8 @@ def _in_brand_language(conversation, message, **values):
 
 def reply(conversation, staff, body, client_id=None):
     """Send a staff reply to the customer; return (message, created)."""
-    if (existing := conversation.message_with(client_id)) is not None:
-        return existing, False
+    # A retry is caught by the unique (conversation, client id) key at commit, not by a
+    # look-up first: the common case, a new message, then costs no extra query.
     message = conversation.add_message("staff", body, client_id=client_id, staff=staff)
     conversation.first_response_at = conversation.first_response_at or message.created_at
     conversation.status = "pending"

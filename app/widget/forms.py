@@ -2,11 +2,11 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from app.core.forms import Form
 from models.common import ANSWER_TEXT_MAX, CONTACT_MAX, MESSAGE_MAX, NAME_MAX
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
@@ -30,7 +30,7 @@ def _choice(label, choices):
                       invalid_choice_message=_l("Please choose one of the options."))
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(Form):
     """A form that needs no session: customers carry a capability URL, never a cookie."""
 
     class Meta:

@@ -87,8 +87,8 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
 
 def post_customer_message(conversation, body, client_id=None):
     """Append a customer message; return (message, created)."""
-    if (existing := conversation.message_with(client_id)) is not None:
-        return existing, False
+    # A retry is caught by the unique (conversation, client id) key at commit, not by a
+    # look-up first: the common case, a new message, then costs no extra query.
     message = conversation.add_message("customer", body, client_id=client_id)
     # The customer is waiting for staff again; writing to a resolved conversation reopens it
     # rather than talking into the void.
