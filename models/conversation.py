@@ -83,6 +83,8 @@ class Conversation(db.Model):
         """Return the messages newer than `message_id`, oldest first; staff-only ones if asked."""
         query = db.select(Message).filter(Message.conversation_id == self.id,
                                           Message.id > message_id)
+        # Staff authors come along: a transcript must not cost a query per reply.
+        query = query.options(joinedload(Message.staff))
         if not internal:
             query = query.filter(Message.internal.is_(False))
         return db.session.scalars(query.order_by(Message.id)).all()

@@ -100,3 +100,21 @@ def test_installations_sharing_one_redis_do_not_hear_each_other():
     theirs.publish("conversation:1", {"type": "conversation", "from": "theirs"})
     ours.publish("conversation:1", {"type": "conversation", "from": "ours"})
     assert wait_for(lambda: heard == [{"type": "conversation", "from": "ours"}])
+
+
+def test_the_other_side_hears_first_the_author_after():
+    order = []
+
+    def render(event, audience, socket):
+        order.append(audience)
+        return f"<p id='x'>{audience}</p>"
+
+    hub = Hub(InProcessBroadcaster(), render)
+    for audience in ("customer", "staff", "customer"):
+        hub.join(LiveSocket(RecordingWebSocket(), 1, conversation_id=7,
+                            csrf_token=audience + str(len(order))), {"conversation:7": audience})
+    hub.publish("conversation:7", {"type": "message", "author": "customer"})
+    assert order == ["staff", "customer"]
+    order.clear()
+    hub.publish("conversation:7", {"type": "message", "author": "staff"})
+    assert order == ["customer", "staff"]

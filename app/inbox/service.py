@@ -103,6 +103,8 @@ def reply(conversation, staff, body, client_id=None):
     # A retry is caught by the unique (conversation, client id) key at commit, not by a
     # look-up first: the common case, a new message, then costs no extra query.
     message = conversation.add_message("staff", body, client_id=client_id, staff=staff)
+    # Taking an unassigned conversation changes the header's buttons, not only its status.
+    taken = conversation.assignee_id is None
     conversation.first_response_at = conversation.first_response_at or message.created_at
     conversation.status = "pending"
     if conversation.assignee_id is None:
@@ -110,7 +112,7 @@ def reply(conversation, staff, body, client_id=None):
     existing, created = commit_once(lambda: conversation.message_with(client_id))
     if not created:
         return existing, False
-    events.message_posted.send(message)
+    events.message_posted.send(message, changed=taken)
     return message, True
 
 
@@ -197,9 +199,9 @@ def correct_tag(conversation, staff, field, value):
     return True
 
 
-def mark_seen(conversation):
+def mark_seen(conversation, newest=None):
     """Record that staff have the newest customer message on screen; True if that is news."""
-    newest = conversation.last_customer_message_id()
+    newest = newest or conversation.last_customer_message_id()
     if newest is None or (conversation.staff_seen_message_id or 0) >= newest:
         return False
     conversation.staff_seen_message_id = newest

@@ -10,17 +10,21 @@ bp = Blueprint("realtime", __name__)
 from app.realtime import routes  # noqa: E402
 
 
-def _publish_conversation(conversation, customer_message_id=None):
+def _publish_conversation(conversation, customer_message_id=None, kind="conversation",
+                          author=None):
+    """Tell both channels; kind "message" means only the thread and status line changed."""
     hub = current_app.extensions["kulak_hub"]
-    event = {"type": "conversation", "conversation_id": conversation.id,
+    event = {"type": kind, "conversation_id": conversation.id, "author": author,
              "brand_id": conversation.brand_id, "customer_message_id": customer_message_id}
     hub.publish(f"conversation:{conversation.id}", event)
     hub.publish(f"brand:{conversation.brand_id}", event)
 
 
-def on_message_posted(message, **_):
+def on_message_posted(message, changed=True, **_):
     customer_id = message.id if message.author_kind == "customer" else None
-    _publish_conversation(message.conversation, customer_message_id=customer_id)
+    _publish_conversation(message.conversation, customer_message_id=customer_id,
+                          kind="conversation" if changed else "message",
+                          author=message.author_kind)
 
 
 def on_conversation_changed(conversation, **_):

@@ -1,6 +1,7 @@
 """What a live event shows each audience: HTML fragments swapped in by id (htmx ws)."""
 from flask import render_template
 from flask_babel import force_locale
+from sqlalchemy.orm import joinedload
 
 from app.inbox import service as inbox_service
 from app.inbox.context import conversation_context
@@ -23,6 +24,13 @@ def staff_view(conversation, staff, typing_name=None):
                            **conversation_context(conversation, staff))
 
 
+def staff_message_view(conversation):
+    """Render what a new message changes for staff: the thread and the status line."""
+    return render_template("inbox/_live_message.html", oob=True, conversation=conversation,
+                           brand=conversation.brand,
+                           messages=conversation.messages_after(0, internal=True))
+
+
 def inbox_poke(list_url):
     """Render an element that makes the inbox list fetch itself again."""
     return render_template("inbox/_poke.html", list_url=list_url)
@@ -30,11 +38,13 @@ def inbox_poke(list_url):
 
 def render(event, audience, socket):
     """Return the HTML that `event` shows to `audience` on `socket` ("" for nothing)."""
+    kind = event.get("type")
     if audience == "inbox":
-        return inbox_poke(socket.list_url) if event.get("type") == "conversation" else ""
-    if event.get("type") == "seen" and audience != "customer":
+        return inbox_poke(socket.list_url) if kind in ("conversation", "message") else ""
+    if kind == "seen" and audience != "customer":
         return ""
-    conversation = db.session.get(Conversation, socket.conversation_id)
+    conversation = db.session.get(Conversation, socket.conversation_id, options=[
+        joinedload(Conversation.brand), joinedload(Conversation.touchpoint)])
     if conversation is None:
         return ""
     if event.get("type") == "typing":
@@ -48,5 +58,7 @@ def render(event, audience, socket):
         return customer_view(conversation)
     if event.get("customer_message_id"):
         # Staff have this conversation open: the customer's new message is on their screen.
-        inbox_service.mark_seen(conversation)
+        inbox_service.mark_seen(conversation, event["customer_message_id"])
+    if kind == "message":
+        return staff_message_view(conversation)
     return staff_view(conversation, db.session.get(StaffMember, socket.staff_id))

@@ -112,6 +112,8 @@ class Hub:
             return
         if event.get("type") == "typing" and event.get("typing"):
             self._clear_typing_later(channel, event)
+        # The author's own page already shows what they did: the other side hears first.
+        members.sort(key=lambda member: member[1] == event.get("author"))
         rendered = {}
         for socket, audience in members:
             key = socket.render_key(audience)

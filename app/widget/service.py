@@ -92,9 +92,10 @@ def post_customer_message(conversation, body, client_id=None):
     message = conversation.add_message("customer", body, client_id=client_id)
     # The customer is waiting for staff again; writing to a resolved conversation reopens it
     # rather than talking into the void.
+    reopened = conversation.status == "resolved"
     conversation.status, conversation.resolved_at = "open", None
     existing, created = commit_once(lambda: conversation.message_with(client_id))
     if not created:
         return existing, False
-    events.message_posted.send(message)
+    events.message_posted.send(message, changed=reopened)
     return message, True

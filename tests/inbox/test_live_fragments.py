@@ -1,0 +1,53 @@
+"""What one live event sends a member of staff with the conversation open."""
+import pytest
+from sqlalchemy import select
+
+from app.realtime.hub import LiveSocket
+from models import Conversation, db
+
+from ..test_hub import RecordingWebSocket, wait_for
+from .staff import customer_journey, fresh
+
+
+@pytest.fixture
+def watching(app, client, people):
+    """Return (conversation, staff socket): the agent has a customer's conversation open."""
+    token = customer_journey(client, "The shower is cold")
+    conversation = db.session.scalar(select(Conversation).filter_by(token=token))
+    socket = LiveSocket(RecordingWebSocket(), conversation.brand_id,
+                        conversation_id=conversation.id, staff_id=people["agent"].id,
+                        csrf_token="token-of-this-session")
+    hub = app.extensions["kulak_hub"]
+    hub.join(socket, {f"conversation:{conversation.id}": "staff"})
+    yield conversation, socket
+    hub.leave(socket)
+
+
+def post(client, conversation, body):
+    answer = client.post(f"/c/{conversation.token}", data={"body": body, "lang": "en"})
+    assert answer.status_code == 303
+
+
+def test_a_new_message_sends_the_thread_and_status_line_not_the_forms(client, watching):
+    conversation, socket = watching
+    post(client, conversation, "Still cold, please hurry")
+    assert wait_for(lambda: any("Still cold" in frame for frame in socket.ws.sent))
+    frame = next(f for f in socket.ws.sent if "Still cold" in f)
+    assert 'id="thread"' in frame and 'id="conversation-summary"' in frame
+    assert "The shower is cold" in frame and "Open" in frame
+    assert "<form" not in frame and 'id="conversation-header"' not in frame
+    newest = max(m.id for m in fresh(conversation).messages if m.author_kind == "customer")
+    assert fresh(conversation).staff_seen_message_id == newest
+
+
+def test_a_message_that_reopens_a_resolved_conversation_redraws_the_header(client, watching):
+    conversation, socket = watching
+    stored = fresh(conversation)
+    stored.status = "resolved"
+    db.session.commit()
+    post(client, conversation, "It broke again")
+    assert wait_for(lambda: any("It broke again" in frame for frame in socket.ws.sent))
+    frame = next(f for f in socket.ws.sent if "It broke again" in f)
+    assert 'id="conversation-header"' in frame and "Resolve</button>" in frame
+    assert "token-of-this-session" in frame  # the forms carry this session's CSRF token
+    assert fresh(conversation).status == "open"
