@@ -20,6 +20,10 @@ def _install_assets():
             click.echo(f"installed {name} (sha256 checked)")
     except assets.AssetError as error:
         click.echo(f"warning: {error}; pages work without htmx, with full reloads", err=True)
+    # The classifier's shipped model is built from its seed data once per machine (seconds),
+    # here rather than on the first customer message.
+    from app.tagging.service import shipped_model
+    shipped_model()
 
 
 def _prepare_database():
@@ -29,7 +33,7 @@ def _prepare_database():
 
 @main.command("assets")
 def assets_command():
-    """Fetch the pinned htmx files and check their sha256."""
+    """Fetch the pinned htmx files (sha256 checked) and build the classifier's model."""
     _install_assets()
 
 

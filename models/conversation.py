@@ -4,10 +4,11 @@ import secrets
 from contextlib import nullcontext
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func, insert, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import db
 from models.common import CLIENT_ID_MAX, CONTACT_MAX, NAME_MAX, SLUG_MAX, utcnow
@@ -35,6 +36,10 @@ class Conversation(db.Model):
     sentiment: Mapped[str | None] = mapped_column(String(SLUG_MAX))
     urgency: Mapped[str | None] = mapped_column(String(SLUG_MAX))
     intent: Mapped[str | None] = mapped_column(String(SLUG_MAX))
+    # {tag: {label, confidence, why}} as the classifier set it, or {label, by: "staff"}.
+    tag_details: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    # The category the customer chose when they wrote first: the classifier's prior.
+    picked_category: Mapped[str | None] = mapped_column(String(SLUG_MAX))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     language: Mapped[str] = mapped_column(String(5), default="en")
@@ -64,9 +69,10 @@ class Conversation(db.Model):
         """Return the conversation behind a capability token, or None for anything malformed."""
         if not token or not TOKEN_PATTERN.match(token):
             return None
-        # The brand comes along: every page of a conversation needs its language and origins.
-        return db.session.scalar(
-            db.select(cls).filter_by(token=token).options(joinedload(cls.brand)))
+        # The brand comes along (every page needs its language and origins), and the
+        # touchpoint (every post's classification reads its kind).
+        return db.session.scalar(db.select(cls).filter_by(token=token).options(
+            joinedload(cls.brand), joinedload(cls.touchpoint)))
 
     @classmethod
     def by_client_id(cls, client_id):
@@ -107,6 +113,60 @@ class Conversation(db.Model):
                     self.waiting_since = self.waiting_since or message.created_at
                 elif author_kind == "staff":
                     self.waiting_since = None
+        return message
+
+    def _tag_values(self, changes):
+        """Return ({column: value}, category or None) that set the tags `changes` names."""
+        if not changes:
+            return {}, None
+        values = {"tag_details": {**(self.tag_details or {}), **changes}}
+        for field in ("sentiment", "urgency", "intent"):
+            if field in changes:
+                values[field] = changes[field]["label"]
+        category = None
+        if "category" in changes:
+            category = self.brand.category(changes["category"]["label"])
+            if category is None:  # the brand hides that category: keep the one it has
+                values["tag_details"].pop("category")
+            else:
+                values["category_id"] = category.id
+        return values, category
+
+    def retag(self, changes):
+        """Set the tags `changes` names: {field: {label, ...}} (not committed)."""
+        values, category = self._tag_values(changes)
+        values.pop("category_id", None)
+        for field, value in values.items():
+            setattr(self, field, value)
+        if category is not None:
+            self.category = category
+
+    def insert_customer_message(self, body, client_id=None, tags=None):
+        """Insert a customer message and mark the conversation open and waiting (not committed).
+
+        Every customer post takes this path, so it is two plain statements on the session's
+        connection rather than a unit-of-work flush, whose bookkeeping cost more CPU than the
+        statements themselves (bench/post_throughput.py). A duplicate client id raises
+        IntegrityError here.
+        """
+        now = utcnow()
+        messages, conversations = Message.__table__, Conversation.__table__
+        row = {"conversation_id": self.id, "author_kind": "customer", "body": body,
+               "client_id": client_id, "internal": False, "created_at": now, "staff_id": None}
+        connection = db.session.connection()
+        row["id"] = connection.execute(
+            insert(messages).returning(messages.c.id), row).scalar_one()
+        tag_values, category = self._tag_values(tags)
+        state = {"status": "open", "resolved_at": None, "last_message_at": now,
+                 "waiting_since": self.waiting_since or now, **tag_values}
+        connection.execute(update(conversations).where(conversations.c.id == self.id).values(
+            {**state, "waiting_since": func.coalesce(conversations.c.waiting_since, now)}))
+        for field, value in state.items():  # the row as just written, without reading it back
+            set_committed_value(self, field, value)
+        if category is not None:
+            set_committed_value(self, "category", category)
+        message = Message(**row)
+        set_committed_value(message, "conversation", self)  # no cascade into the session
         return message
 
     def last_customer_message_id(self):
@@ -156,14 +216,15 @@ class TagCorrection(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def commit_once(find_existing):
-    """Commit the session; if a unique key says a retry already stored it, return that instead.
+def commit_once(find_existing, write=None):
+    """Run `write` and commit; if a unique key says a retry already stored it, return that.
 
-    Returns (existing, created): existing is None when this commit stored the new rows.
+    Returns (result of write, True) when this commit stored the new rows, else (existing, False).
     """
     try:
+        written = write() if write is not None else None
         db.session.commit()
-        return None, True
+        return written, True
     except IntegrityError:
         db.session.rollback()
         existing = find_existing()

@@ -23,3 +23,24 @@ def waited(since):
     if hours:
         return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
     return _("%(minutes)d min", minutes=minutes)
+
+
+@bp.app_template_filter("reason")
+def reason(term):
+    """Say in words what drove a tag: a phrase of the message, or the context it came from."""
+    from flask_babel import gettext as _
+    kind, _colon, value = term.partition(":")
+    if kind == "touchpoint" and value:
+        return _("the place (%(kind)s)", kind=value)
+    if kind == "picked" and value:
+        return _("the topic the customer chose")
+    if kind == "survey" and value:
+        return _("the survey answers")
+    return f"“{term}”"
+
+
+@bp.app_template_global()
+def tag_label(value):
+    """Return a sentiment, urgency or intent value as staff read it."""
+    from app.inbox.service import TAG_LABELS
+    return str(TAG_LABELS.get(value, value))

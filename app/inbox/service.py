@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
 
 from app import events
+from app.tagging import service as tagging
 from models import CannedReply, Conversation, StaffMember, TagCorrection, Team, db
 from models.common import utcnow
 from models.conversation import STATUSES, commit_once
@@ -182,13 +183,12 @@ def correct_tag(conversation, staff, field, value):
     """Change a tag and keep the correction as a labelled example for retraining."""
     if field == "category":
         old = conversation.category.slug if conversation.category else None
-        conversation.category = next(c for c in conversation.brand.categories if c.slug == value)
     else:
         old = getattr(conversation, field)
-        setattr(conversation, field, value)
     if old == value:
-        db.session.rollback()
         return False
+    # Marked as staff's: the classifier leaves this tag alone from now on.
+    conversation.retag({field: {"label": value, "by": tagging.STAFF}})
     text = "\n".join(m.body for m in conversation.messages
                      if m.author_kind == "customer" and not m.internal)
     db.session.add(TagCorrection(conversation_id=conversation.id, brand_id=conversation.brand_id,

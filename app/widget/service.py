@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import events
+from app.tagging import service as tagging
 from models import Answer, Conversation, SurveyResponse, db
 from models.common import localized
 from models.conversation import commit_once
@@ -72,7 +73,10 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
     conversation = Conversation(
         brand=brand, touchpoint=touchpoint, client_id=client_id, language=language,
         category=brand.category(form.category.data) if form.category.data else None,
+        picked_category=form.category.data or None,
         customer_name=form.name.data or None, customer_contact=form.contact.data or None)
+    prediction = tagging.classify(conversation, form.body.data, survey_response)
+    conversation.retag(tagging.followed_tags(conversation, prediction))
     conversation.add_message("customer", form.body.data, client_id=client_id)
     conversation.add_message("system", acknowledgement(brand, language))
     if survey_response is not None:
@@ -87,15 +91,16 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
 
 def post_customer_message(conversation, body, client_id=None):
     """Append a customer message; return (message, created)."""
-    # A retry is caught by the unique (conversation, client id) key at commit, not by a
-    # look-up first: the common case, a new message, then costs no extra query.
-    message = conversation.add_message("customer", body, client_id=client_id)
     # The customer is waiting for staff again; writing to a resolved conversation reopens it
     # rather than talking into the void.
     reopened = conversation.status == "resolved"
-    conversation.status, conversation.resolved_at = "open", None
-    existing, created = commit_once(lambda: conversation.message_with(client_id))
-    if not created:
-        return existing, False
-    events.message_posted.send(message, changed=reopened)
-    return message, True
+    # A retry is caught by the unique (conversation, client id) key, not by a look-up first:
+    # the common case, a new message, then costs no extra query.
+    tags = tagging.followed_tags(conversation, tagging.classify(conversation, body))
+    message, created = commit_once(
+        lambda: conversation.message_with(client_id),
+        lambda: conversation.insert_customer_message(body, client_id, tags))
+    if created:
+        # New tags or a reopened conversation change the header staff see, not just the thread.
+        events.message_posted.send(message, changed=reopened or bool(tags))
+    return message, created

@@ -30,14 +30,16 @@ def post(client, conversation, body):
 
 def test_a_new_message_sends_the_thread_and_status_line_not_the_forms(client, watching):
     conversation, socket = watching
-    post(client, conversation, "Still cold, please hurry")
-    assert wait_for(lambda: any("Still cold" in frame for frame in socket.ws.sent))
-    frame = next(f for f in socket.ws.sent if "Still cold" in f)
+    # The same words again: the tags stay as they are, so the header's forms need no redraw.
+    post(client, conversation, "The shower is cold")
+    assert wait_for(lambda: any(f.count("The shower is cold") == 2 for f in socket.ws.sent))
+    frame = next(f for f in socket.ws.sent if f.count("The shower is cold") == 2)
     assert 'id="thread"' in frame and 'id="conversation-summary"' in frame
-    assert "The shower is cold" in frame and "Open" in frame
+    assert "Open" in frame
     assert "<form" not in frame and 'id="conversation-header"' not in frame
     newest = max(m.id for m in fresh(conversation).messages if m.author_kind == "customer")
-    assert fresh(conversation).staff_seen_message_id == newest
+    # Stamped once the fragment has gone out, just after it.
+    assert wait_for(lambda: fresh(conversation).staff_seen_message_id == newest)
 
 
 def test_a_message_that_reopens_a_resolved_conversation_redraws_the_header(client, watching):
@@ -51,3 +53,12 @@ def test_a_message_that_reopens_a_resolved_conversation_redraws_the_header(clien
     assert 'id="conversation-header"' in frame and "Resolve</button>" in frame
     assert "token-of-this-session" in frame  # the forms carry this session's CSRF token
     assert fresh(conversation).status == "open"
+
+
+def test_a_message_that_changes_the_tags_redraws_the_header_with_them(client, watching):
+    conversation, socket = watching
+    post(client, conversation, "Still cold after 40 minutes and I have to leave soon, awful")
+    assert wait_for(lambda: any("40 minutes" in frame for frame in socket.ws.sent))
+    frame = next(f for f in socket.ws.sent if "40 minutes" in f)
+    assert 'id="conversation-header"' in frame
+    assert '<option value="urgent" selected>' in frame

@@ -1,0 +1,1 @@
+"""Smart tags: every customer message is classified in-process as it arrives."""

@@ -1,0 +1,73 @@
+"""Classify a customer's message and let the conversation's tags follow its messages.
+
+The model is the `classifier` package's; this module only supplies the context it reads (the
+touchpoint, the category the customer picked, the survey answers) and decides how a message's
+prediction changes the conversation:
+- sentiment is how the customer feels now: the newest readable message's;
+- urgency, once raised, stays until staff lower it; a later urgent message raises it again;
+- category and intent change when a message states them more confidently than before;
+- a tag staff set by hand is theirs: the model no longer changes it (urgency can still rise).
+"""
+import threading
+
+from classifier import load_or_build
+
+_LOCK = threading.Lock()
+_SHIPPED = {}
+STAFF = "staff"
+
+
+def shipped_model():
+    """Return the shipped classifier, loaded (or built from its seed data) once per process."""
+    with _LOCK:
+        if "model" not in _SHIPPED:
+            _SHIPPED["model"] = load_or_build()
+        return _SHIPPED["model"]
+
+
+def survey_context(survey_response):
+    """Return survey answers as the classifier reads them: {question: {kind, value}}."""
+    if survey_response is None:
+        return None
+    return {answer.question.field_name: {
+        "kind": answer.question.kind,
+        "value": answer.number if answer.number is not None else answer.text}
+        for answer in survey_response.answers}
+
+
+def classify(conversation, text, survey_response=None):
+    """Return the prediction for one customer message of `conversation`."""
+    touchpoint = conversation.touchpoint
+    return shipped_model().predict(
+        text, survey=survey_context(survey_response),
+        picked_category=conversation.picked_category,
+        touchpoint_kind=touchpoint.kind if touchpoint is not None else None)
+
+
+def _detail(result):
+    return {"label": result.label, "confidence": round(result.confidence, 3),
+            "why": list(result.why[:4])}
+
+
+def followed_tags(conversation, prediction):
+    """Return {field: detail} for the tags this prediction changes (empty: none change)."""
+    current = conversation.tag_details or {}
+    changes = {}
+    if prediction.fallback is not None:
+        return changes  # nothing readable: emoji, digits, another language
+    for field in ("category", "sentiment", "urgency", "intent"):
+        result, held = prediction.heads[field], current.get(field) or {}
+        if held.get("label") == result.label:
+            continue
+        if field == "urgency":
+            changes_it = result.label == "urgent" or not held
+        elif held.get("by") == STAFF:
+            changes_it = False
+        elif field == "sentiment":
+            changes_it = True
+        else:
+            changes_it = (not held or result.confidence > held.get("confidence", 0)) and not (
+                field == "category" and result.label == "other" and held)
+        if changes_it:
+            changes[field] = _detail(result)
+    return changes
