@@ -118,3 +118,28 @@ def test_the_other_side_hears_first_the_author_after():
     order.clear()
     hub.publish("conversation:7", {"type": "message", "author": "staff"})
     assert order == ["customer", "staff"]
+
+
+def test_work_a_renderer_asks_for_runs_after_the_send_and_not_for_a_dead_socket():
+    log = []
+
+    class LoggingWebSocket(RecordingWebSocket):
+        def send(self, data):
+            log.append(("sent", data))
+            super().send(data)
+
+    class DeadWebSocket(RecordingWebSocket):
+        def send(self, data):
+            raise ConnectionResetError
+
+    hub = Hub(InProcessBroadcaster(),
+              lambda event, audience, socket: ("<p id='x'></p>", lambda: log.append("after")))
+    alive = LiveSocket(LoggingWebSocket(), 1, conversation_id=7)
+    dead = LiveSocket(DeadWebSocket(), 1, conversation_id=8)
+    hub.join(alive, {"conversation:7": "staff"})
+    hub.join(dead, {"conversation:8": "staff"})
+    hub.publish("conversation:7", {"type": "message"})
+    hub.publish("conversation:8", {"type": "message"})
+    assert wait_for(lambda: log == [("sent", "<p id='x'></p>"), "after"] and dead.closed)
+    time.sleep(0.05)
+    assert log == [("sent", "<p id='x'></p>"), "after"]

@@ -45,7 +45,7 @@ def init_app(app):
     # Processes on the same database are one installation and share its live channels.
     installation = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
     app.extensions["kulak_hub"] = Hub(make_broadcaster(app.config["REDIS_URL"], installation),
-                                      routes.render_in_app(app))
+                                      routes.render_in_app(app), delivery=app.app_context)
     events.message_posted.connect(on_message_posted)
     events.conversation_started.connect(on_conversation_changed)
     events.conversation_changed.connect(on_conversation_changed)

@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 from collections import defaultdict
+from contextlib import nullcontext
 
 from app.realtime.broadcaster import RESYNC_ALL
 
@@ -35,9 +36,10 @@ class LiveSocket:
             return (audience, self.csrf_token, self.language)
         return (audience,)
 
-    def send(self, html):
+    def send(self, html, on_sent=None):
+        """Queue `html`; `on_sent` runs once it has gone out (what staff have on screen)."""
         try:
-            self.outbox.put_nowait(html)
+            self.outbox.put_nowait((html, on_sent))
         except queue.Full:
             # A reader this far behind resyncs on reconnect; holding more would only grow memory.
             self.close(1013, "too far behind")
@@ -45,13 +47,20 @@ class LiveSocket:
     def pump(self):
         """Send queued fragments until the socket closes."""
         while not self.closed:
-            html = self.outbox.get()
-            if html is None:
+            item = self.outbox.get()
+            if item is None:
                 break
+            html, on_sent = item
             try:
                 self.ws.send(html)
             except Exception:  # the peer went away; the handler notices and leaves the hub
                 self.closed = True
+                break
+            if on_sent is not None:
+                try:
+                    on_sent()
+                except Exception:
+                    log.exception("after sending to a live socket")
 
     def close(self, code=1000, reason=""):
         self.closed = True
@@ -68,9 +77,13 @@ class LiveSocket:
 class Hub:
     """Route events from the broadcaster to this process's sockets."""
 
-    def __init__(self, broadcaster, render):
+    def __init__(self, broadcaster, render, delivery=nullcontext):
         self.broadcaster = broadcaster
-        self.render = render  # (event, audience, socket) -> html or ""
+        # (event, audience, socket) -> html, "" for nothing, or (html, run after sending)
+        self.render = render
+        # Entered once around all of an event's renders: they share what it holds (in the
+        # app, one database session, so the conversation is read once, not per audience).
+        self.delivery = delivery
         self.channels = defaultdict(dict)  # channel -> {socket: audience}
         self.lock = threading.Lock()
         self.typing_timers = {}
@@ -114,6 +127,10 @@ class Hub:
             self._clear_typing_later(channel, event)
         # The author's own page already shows what they did: the other side hears first.
         members.sort(key=lambda member: member[1] == event.get("author"))
+        with self.delivery():
+            self._render_and_queue(event, members)
+
+    def _render_and_queue(self, event, members):
         rendered = {}
         for socket, audience in members:
             key = socket.render_key(audience)
@@ -123,8 +140,12 @@ class Hub:
                 except Exception:
                     log.exception("rendering %s for %s failed", event, audience)
                     rendered[key] = ""
-            if rendered[key]:
-                socket.send(rendered[key])
+            html = rendered[key]
+            # A renderer may ask for work after the send, e.g. the "seen" stamp: the page
+            # first, the bookkeeping after.
+            html, on_sent = html if isinstance(html, tuple) else (html, None)
+            if html:
+                socket.send(html, on_sent)
 
     def _clear_typing_later(self, channel, event):
         key = (channel, event.get("who"))

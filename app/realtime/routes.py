@@ -5,6 +5,7 @@ What arrives from the browser is a typing signal and nothing else.
 """
 import json
 import time
+from functools import partial
 from urllib.parse import urlsplit
 
 from flask import current_app, g, request, url_for
@@ -109,10 +110,26 @@ def staff_socket(ws):
 
 
 def render_in_app(app):
-    """Return the hub's renderer: each event is rendered in a request context of its own."""
+    """Return the hub's renderer: a request context per audience, for its language and token.
+
+    The hub holds one app context around an event's renders, so they share its session.
+    """
     def render_event(event, audience, socket):
         with app.test_request_context("/", headers={"Accept-Language": socket.language}):
             if socket.csrf_token:
                 g.csrf_token = socket.csrf_token
-            return render(event, audience, socket)
+            try:
+                rendered = render(event, audience, socket)
+            except Exception:
+                db.session.rollback()  # the next audience shares this session
+                raise
+        if isinstance(rendered, tuple):  # (html, work for after the send): give it the app
+            html, after_send = rendered
+            return html, partial(_in_app_context, app, after_send)
+        return rendered
     return render_event
+
+
+def _in_app_context(app, work):
+    with app.app_context():
+        work()
