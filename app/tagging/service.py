@@ -35,13 +35,22 @@ def survey_context(survey_response):
         for answer in survey_response.answers}
 
 
-def classify(conversation, text, survey_response=None):
+def classify(conversation, text, survey=None, explain=True):
     """Return the prediction for one customer message of `conversation`."""
     touchpoint = conversation.touchpoint
     return shipped_model().predict(
-        text, survey=survey_context(survey_response),
+        text, survey=survey,
         picked_category=conversation.picked_category,
-        touchpoint_kind=touchpoint.kind if touchpoint is not None else None)
+        touchpoint_kind=touchpoint.kind if touchpoint is not None else None, explain=explain)
+
+
+def tags_for(conversation, text, survey_response=None):
+    """Return {field: detail} for the tags this message changes (empty when none do)."""
+    survey = survey_context(survey_response)
+    if not followed_tags(conversation, classify(conversation, text, survey, explain=False)):
+        return {}
+    # Most messages change no tag; only those that do pay for finding the terms behind it.
+    return followed_tags(conversation, classify(conversation, text, survey))
 
 
 def _detail(result):

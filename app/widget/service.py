@@ -75,8 +75,7 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
         category=brand.category(form.category.data) if form.category.data else None,
         picked_category=form.category.data or None,
         customer_name=form.name.data or None, customer_contact=form.contact.data or None)
-    prediction = tagging.classify(conversation, form.body.data, survey_response)
-    conversation.retag(tagging.followed_tags(conversation, prediction))
+    conversation.retag(tagging.tags_for(conversation, form.body.data, survey_response))
     conversation.add_message("customer", form.body.data, client_id=client_id)
     conversation.add_message("system", acknowledgement(brand, language))
     if survey_response is not None:
@@ -96,7 +95,7 @@ def post_customer_message(conversation, body, client_id=None):
     reopened = conversation.status == "resolved"
     # A retry is caught by the unique (conversation, client id) key, not by a look-up first:
     # the common case, a new message, then costs no extra query.
-    tags = tagging.followed_tags(conversation, tagging.classify(conversation, body))
+    tags = tagging.tags_for(conversation, body)
     message, created = commit_once(
         lambda: conversation.message_with(client_id),
         lambda: conversation.insert_customer_message(body, client_id, tags))
