@@ -1,4 +1,5 @@
 """The four-head classifier: training, calibrated prediction with "why" terms, save and load."""
+import io
 import os
 import tempfile
 from collections import Counter
@@ -230,8 +231,22 @@ class Classifier:
 
         joblib files are pickles: load only files this project wrote.
         """
-        payload = joblib.load(path)
+        return cls._unpack(joblib.load(path), path)
+
+    def to_bytes(self):
+        """Return the model as bytes (what save() writes), e.g. to keep it in a database."""
+        buffer = io.BytesIO()
+        joblib.dump({"format": MODEL_FORMAT, "classifier": self}, buffer, compress=3)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data):
+        """Load a model from to_bytes()'s output; the same trust rule as load() applies."""
+        return cls._unpack(joblib.load(io.BytesIO(data)), "bytes")
+
+    @classmethod
+    def _unpack(cls, payload, origin):
         if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
             found = payload.get("format") if isinstance(payload, dict) else type(payload)
-            raise ValueError(f"model format {found!r} at {path}, expected {MODEL_FORMAT}")
+            raise ValueError(f"model format {found!r} at {origin}, expected {MODEL_FORMAT}")
         return payload["classifier"]
