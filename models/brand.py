@@ -23,6 +23,9 @@ class Brand(db.Model):
     expected_response_minutes: Mapped[int] = mapped_column(default=5)
     # IANA zone for the times customers and staff see, e.g. "Europe/Istanbul".
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The brand's own retrained tagging model (a TaggerVersion id); None: the shipped one.
+    # Every web process reads it with the brand, so a swap is one committed update.
+    tagger_version_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     touchpoints: Mapped[list["Touchpoint"]] = relationship(

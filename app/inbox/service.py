@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
 
 from app import events
+from app.tagging import retrain
 from app.tagging import service as tagging
 from models import CannedReply, Conversation, StaffMember, TagCorrection, Team, db
 from models.common import utcnow
@@ -179,6 +180,10 @@ def tag_options(conversation, language):
     return options
 
 
+# Every tenth correction of a brand retrains its model (also on demand, on the model page).
+RETRAIN_EVERY = 10
+
+
 def correct_tag(conversation, staff, field, value):
     """Change a tag and keep the correction as a labelled example for retraining."""
     if field == "category":
@@ -196,6 +201,10 @@ def correct_tag(conversation, staff, field, value):
                                  text=text))
     db.session.commit()
     _changed(conversation)
+    corrections = db.session.scalar(db.select(db.func.count(TagCorrection.id)).filter_by(
+        brand_id=conversation.brand_id))
+    if corrections % RETRAIN_EVERY == 0:
+        retrain.start_retraining(conversation.brand)
     return True
 
 

@@ -10,10 +10,12 @@ prediction changes the conversation:
 """
 import threading
 
-from classifier import load_or_build
+from classifier import Classifier, load_or_build
+from models import TaggerVersion, db
 
 _LOCK = threading.Lock()
 _SHIPPED = {}
+_BRAND_MODELS = {}  # brand id -> (TaggerVersion id, model): each brand's current one only
 STAFF = "staff"
 
 
@@ -23,6 +25,23 @@ def shipped_model():
         if "model" not in _SHIPPED:
             _SHIPPED["model"] = load_or_build()
         return _SHIPPED["model"]
+
+
+def model_for(brand):
+    """Return the brand's current model: its own retrained version, else the shipped one."""
+    version_id = brand.tagger_version_id
+    if version_id is None:
+        return shipped_model()
+    with _LOCK:
+        cached_id, model = _BRAND_MODELS.get(brand.id, (None, None))
+    if cached_id == version_id:
+        return model
+    data = db.session.scalar(db.select(TaggerVersion.model).filter_by(
+        id=version_id, brand_id=brand.id))
+    model = Classifier.from_bytes(data) if data else shipped_model()
+    with _LOCK:
+        _BRAND_MODELS[brand.id] = (version_id, model)
+    return model
 
 
 def survey_context(survey_response):
@@ -38,7 +57,7 @@ def survey_context(survey_response):
 def classify(conversation, text, survey=None, explain=True):
     """Return the prediction for one customer message of `conversation`."""
     touchpoint = conversation.touchpoint
-    return shipped_model().predict(
+    return model_for(conversation.brand).predict(
         text, survey=survey,
         picked_category=conversation.picked_category,
         touchpoint_kind=touchpoint.kind if touchpoint is not None else None, explain=explain)

@@ -1,0 +1,51 @@
+"""The one place that queues background work: RQ when Redis is configured, else this process.
+
+Jobs are plain functions of ids. RQ runs them in `worker.py` (which builds the app); the
+embedded default runs them on a thread of the web process, inside an app context.
+"""
+import logging
+import threading
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+# Alerts never wait behind slow work such as retraining (worker.py lists them in this order).
+ALERTS, DEFAULT, SLOW = "alerts", "default", "slow"
+
+
+def enqueue(function, *args, queue=DEFAULT, timeout=600):
+    """Run `function(*args)` in the background; return the RQ job, or the thread."""
+    app = current_app._get_current_object()
+    if app.config["REDIS_URL"]:
+        from redis import Redis
+        from rq import Queue
+        return Queue(queue, connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(
+            function, *args, job_timeout=timeout)
+    thread = threading.Thread(target=_run_in_app, args=(app, function, args), daemon=True,
+                              name=f"kulak-job-{function.__name__}")
+    thread.start()
+    return thread
+
+
+def _run_in_app(app, function, args):
+    with app.app_context():
+        try:
+            function(*args)
+        except Exception:
+            log.exception("background job %s%r failed", function.__name__, args)
+
+
+def run_cpu_bound(function, *args):
+    """Call a pure, CPU-heavy `function` so that a gevent web process keeps serving meanwhile.
+
+    Under gevent a thread is a greenlet: seconds of computation would stall every request of
+    the process. There it runs on gevent's pool of real threads; elsewhere it is a plain call.
+    """
+    try:
+        from gevent import monkey
+    except ImportError:
+        return function(*args)
+    if not monkey.is_module_patched("threading"):
+        return function(*args)
+    import gevent
+    return gevent.get_hub().threadpool.apply(function, args)
