@@ -23,6 +23,7 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
+from models.routing import RoutingRule  # noqa: E402
 from models.staff import CannedReply, StaffMember, Team  # noqa: E402
 from models.survey import Answer, Question, Survey, SurveyResponse  # noqa: E402
 from models.tagger import TaggerVersion  # noqa: E402
@@ -30,4 +31,5 @@ from models.tagger import TaggerVersion  # noqa: E402
 __all__ = [
     "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
+    "RoutingRule",
 ]

@@ -40,6 +40,8 @@ class StaffMember(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When routing last gave this person a conversation: ties go round robin by it.
+    last_routed_at: Mapped[datetime | None] = mapped_column()
 
     teams: Mapped[list[Team]] = relationship(
         secondary=team_membership, back_populates="members")

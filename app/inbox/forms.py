@@ -64,3 +64,22 @@ class InsertCannedForm(Form):
                          invalid_choice_message=_l("Please choose one of your canned replies."))
     body = TextAreaField(filters=[strip], validators=[Optional(), Length(max=MESSAGE_MAX)])
     client_id = HiddenField(validators=[Optional(), Regexp(CLIENT_ID_PATTERN)])
+
+
+class RoutingRuleForm(Form):
+    """A routing rule: conditions (empty means any) and the team; choices are the brand's own."""
+
+    category = SelectField(_l("Category"), validate_choice=True,
+                           invalid_choice_message=_l("Please choose one of your categories."))
+    touchpoint = SelectField(_l("Place"), validate_choice=True,
+                             invalid_choice_message=_l("Please choose one of your places."))
+    urgency = SelectField(_l("Urgency"), validate_choice=True, choices=[
+        SelectChoice("", _l("Any")), SelectChoice("urgent", _l("Urgent")),
+        SelectChoice("normal", _l("Normal"))],
+        invalid_choice_message=_l("Please choose urgent, normal or any."))
+    language = SelectField(_l("Language"), validate_choice=True, choices=[
+        SelectChoice("", _l("Any")), SelectChoice("en", "English"), SelectChoice("tr", "Türkçe")],
+        invalid_choice_message=_l("Please choose English, Türkçe or any."))
+    team = SelectField(_l("Team"), validate_choice=True, validators=[
+        DataRequired(message=_l("Please choose the team these conversations go to."))],
+        invalid_choice_message=_l("Please choose one of your teams."))

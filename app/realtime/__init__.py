@@ -39,13 +39,16 @@ def on_conversation_seen(conversation, **_):
 def init_app(app):
     from app.realtime.broadcaster import make_broadcaster
     from app.realtime.hub import Hub
+    from app.realtime.presence import make_presence
 
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25,
                                                   "max_message_size": 16 * 1024})
     # Processes on the same database are one installation and share its live channels.
     installation = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
-    app.extensions["kulak_hub"] = Hub(make_broadcaster(app.config["REDIS_URL"], installation),
-                                      routes.render_in_app(app), delivery=app.app_context)
+    app.extensions["kulak_hub"] = Hub(
+        make_broadcaster(app.config["REDIS_URL"], installation), routes.render_in_app(app),
+        delivery=app.app_context,
+        presence=make_presence(app.config["REDIS_URL"], f"kulak:{installation}:"))
     events.message_posted.connect(on_message_posted)
     events.conversation_started.connect(on_conversation_changed)
     events.conversation_changed.connect(on_conversation_changed)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from contextlib import nullcontext
 
 from app.realtime.broadcaster import RESYNC_ALL
+from app.realtime.presence import LocalPresence
 
 log = logging.getLogger(__name__)
 TYPING_SHOWN_SECONDS = 6
@@ -77,8 +78,9 @@ class LiveSocket:
 class Hub:
     """Route events from the broadcaster to this process's sockets."""
 
-    def __init__(self, broadcaster, render, delivery=nullcontext):
+    def __init__(self, broadcaster, render, delivery=nullcontext, presence=None):
         self.broadcaster = broadcaster
+        self.presence = presence if presence is not None else LocalPresence()
         # (event, audience, socket) -> html, "" for nothing, or (html, run after sending)
         self.render = render
         # Entered once around all of an event's renders: they share what it holds (in the
@@ -97,14 +99,19 @@ class Hub:
         with self.lock:
             for channel, audience in subscriptions.items():
                 self.channels[channel][socket] = audience
+        if socket.staff_id is not None:
+            self.presence.arrive(socket.brand_id, socket.staff_id)
         threading.Thread(target=socket.pump, daemon=True, name="kulak-socket").start()
 
     def leave(self, socket):
         with self.lock:
-            for channel in [c for c, members in self.channels.items() if socket in members]:
+            channels = [c for c, members in self.channels.items() if socket in members]
+            for channel in channels:
                 del self.channels[channel][socket]
                 if not self.channels[channel]:
                     del self.channels[channel]
+        if channels and socket.staff_id is not None:  # once, however often leave is called
+            self.presence.leave(socket.brand_id, socket.staff_id)
         socket.close()
 
     def sockets(self, channel):

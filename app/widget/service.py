@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import events
+from app.routing import service as routing
 from app.tagging import service as tagging
 from models import Answer, Conversation, SurveyResponse, db
 from models.common import localized
@@ -54,15 +55,23 @@ def survey_response_from(reference, brand):
     return response
 
 
-def acknowledgement(brand, language):
-    """Return the brand's promise of who answers and how soon, in `language`."""
+def acknowledgement(brand, language, conversation=None):
+    """Return who answers and how soon, in `language`: honest about a team nobody staffs now."""
     minutes = brand.expected_response_minutes
+    team, assignee = (conversation.team, conversation.assignee) if conversation else (None, None)
     with force_locale(language):
-        team = localized(brand.responder_name, language) or _("Our team")
+        if team is not None and assignee is None:
+            return _("Thank you, we have your message. Nobody from %(team)s is online right "
+                     "now: they will answer as soon as someone is back. You can keep writing "
+                     "here, or bookmark this page to come back later.", team=team.name)
+        if assignee is not None:
+            who = _("%(name)s from %(team)s", name=assignee.name, team=team.name)
+        else:
+            who = localized(brand.responder_name, language) or _("Our team")
         template = localized(brand.acknowledgement, language) or _(
             "Thank you, we have your message. {team} will answer within {minutes} minutes. "
             "You can keep writing here, or bookmark this page to come back later.")
-    return template.replace("{team}", team).replace("{minutes}", str(minutes))
+    return template.replace("{team}", who).replace("{minutes}", str(minutes))
 
 
 def start_conversation(brand, touchpoint, form, language, survey_response=None):
@@ -76,8 +85,9 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
         picked_category=form.category.data or None,
         customer_name=form.name.data or None, customer_contact=form.contact.data or None)
     conversation.retag(tagging.tags_for(conversation, form.body.data, survey_response))
+    routing.route(conversation)
     conversation.add_message("customer", form.body.data, client_id=client_id)
-    conversation.add_message("system", acknowledgement(brand, language))
+    conversation.add_message("system", acknowledgement(brand, language, conversation))
     if survey_response is not None:
         survey_response.conversation = conversation
     db.session.add(conversation)

@@ -11,7 +11,17 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from werkzeug.routing.converters import AnyConverter
 
-from models import Brand, CannedReply, Category, Conversation, StaffMember, Team, Touchpoint, db
+from models import (
+    Brand,
+    CannedReply,
+    Category,
+    Conversation,
+    RoutingRule,
+    StaffMember,
+    Team,
+    Touchpoint,
+    db,
+)
 
 from ..conftest import DEMO_PASSWORD
 from .staff import REPLY, TRANSFER, Staff, conversation, soup, tag
@@ -21,7 +31,8 @@ SECRETS = ("Rival customer secret", "Rival private note", "Rival canned", "Kiosk
 VIEWS, STATUSES = ("mine", "team", "unassigned", "all"), ("open", "pending", "resolved")
 EXPECTED_ENDPOINTS = {"inbox.conversation", "inbox.reply", "inbox.note", "inbox.assign_to_me",
                       "inbox.transfer", "inbox.set_status", "inbox.correct_tag",
-                      "inbox.insert_canned", "inbox.edit_canned", "inbox.delete_canned"}
+                      "inbox.insert_canned", "inbox.edit_canned", "inbox.delete_canned",
+                      "inbox.delete_routing_rule"}
 
 
 def build_rival(session, intruder_staff=None, intruder_team=None):
@@ -38,6 +49,9 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
     canned = CannedReply(brand_id=brand.id, title="Rival canned", body="Rival canned body")
     session.add_all([staff, team, canned])
     session.flush()
+    rule = RoutingRule(brand_id=brand.id, team_id=team.id, category="rival-only")
+    session.add(rule)
+    session.flush()
     variants = [dict(status=s, assignee_id=staff.id, team_id=team.id, urgency="urgent")
                 for s in ("open", "pending", "resolved")] + [{}]
     variants += [dict(assignee_id=i) for i in [intruder_staff] if i]
@@ -52,6 +66,7 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
     session.add_all(made)
     session.commit()
     return dict(brand=brand.id, email=staff.email, staff=staff.id, team=team.id, canned=canned.id,
+                rule=rule.id, touchpoint=brand.touchpoints[0].id,
                 conversations=[c.id for c in made], tokens=[c.token for c in made])
 
 
@@ -88,8 +103,14 @@ def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, 
     ours = CannedReply(brand_id=demo.id, title="Ours", body="Our text")
     db.session.add(ours)
     db.session.commit()
-    own = {"conversation_id": [conversation(demo, "Our guest").id], "canned_id": [ours.id]}
-    theirs = {"conversation_id": rival["conversations"], "canned_id": [rival["canned"]]}
+    our_rule = RoutingRule(brand_id=demo.id, team_id=db.session.scalar(
+        select(Team.id).filter_by(brand_id=demo.id)))
+    db.session.add(our_rule)
+    db.session.commit()
+    own = {"conversation_id": [conversation(demo, "Our guest").id], "canned_id": [ours.id],
+           "rule_id": [our_rule.id]}
+    theirs = {"conversation_id": rival["conversations"], "canned_id": [rival["canned"]],
+              "rule_id": [rival["rule"]]}
     form = {"csrf_token": agent.token, "body": "Intruder", "note": "Intruder", "title": "Intruder",
             "target": f"staff:{agent.member.id}", "field": "sentiment", "value": "negative",
             "canned": str(ours.id), "client_id": uuid.uuid4().hex}
@@ -104,7 +125,8 @@ def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, 
     for method, rule in sorted(cases, key=lambda case: case[1].endpoint == "inbox.delete_canned"):
         for url in urls(rule, own):
             answer = agent.client.open(url, method=method, data=form if method == "POST" else None)
-            assert answer.status_code in (200, 303, 422), (method, url, answer.status_code)
+            # 403: an agent may not delete a routing rule, even their own brand's.
+            assert answer.status_code in (200, 303, 403, 422), (method, url, answer.status_code)
     page = Staff(app, rival["email"]).get(f"/inbox/c/{rival['conversations'][0]}")
     assert "Rival customer secret" in page.text and "Rival private note" in page.text
 

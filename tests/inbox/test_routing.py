@@ -1,0 +1,161 @@
+"""Routing: rules pick a team; the online member with the fewest open conversations takes it."""
+import uuid
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from app.realtime.hub import LiveSocket
+from app.realtime.presence import RedisPresence
+from models import Conversation, Message, RoutingRule, StaffMember, Team, Touchpoint, db
+
+from ..test_hub import RecordingWebSocket
+from .staff import Staff, conversation, customer_journey, soup
+
+REDIS_URL = "redis://127.0.0.1:6379/12"
+
+
+@pytest.fixture
+def front_desk(demo):
+    return db.session.scalar(select(Team).filter_by(brand_id=demo.id, slug="front-desk"))
+
+
+@pytest.fixture
+def online(app):
+    """Open an inbox socket for a member of staff (they are online); close them all after."""
+    hub, sockets = app.extensions["kulak_hub"], []
+
+    def open_inbox(member):
+        socket = LiveSocket(RecordingWebSocket(), member.brand_id, staff_id=member.id,
+                            list_url="/inbox/")
+        hub.join(socket, {f"brand:{member.brand_id}": "inbox"})
+        sockets.append(socket)
+        return socket
+    yield open_inbox
+    for socket in sockets:
+        hub.leave(socket)
+
+
+def rule(brand, team, **conditions):
+    made = RoutingRule(brand_id=brand.id, team_id=team.id, **conditions)
+    db.session.add(made)
+    db.session.commit()
+    return made
+
+
+def opened(client, body="Could I have more towels?", **fields):
+    db.session.expire_all()
+    token = customer_journey(client, body, **fields)
+    convo = db.session.scalar(select(Conversation).filter_by(token=token))
+    acknowledgement = db.session.scalar(select(Message.body).filter_by(
+        conversation_id=convo.id, author_kind="system"))
+    return convo, acknowledgement
+
+
+def test_without_rules_a_conversation_waits_unassigned_as_before(client, demo, people, online):
+    online(people["agent"])
+    convo, acknowledgement = opened(client)
+    assert convo.team_id is None and convo.assignee_id is None
+    assert "The front desk will answer within 5 minutes" in acknowledgement
+
+
+def test_the_online_member_with_fewest_open_conversations_takes_it(client, demo, people,
+                                                                   front_desk, online):
+    rule(demo, front_desk)
+    agent, lead = people["agent"], people["lead"]
+    online(agent)
+    online(lead)
+    conversation(demo, "Already with the agent", assignee=agent, team=front_desk)
+    convo, acknowledgement = opened(client)
+    assert (convo.team_id, convo.assignee_id) == (front_desk.id, lead.id)
+    assert "Mehmet Kaya from Front desk will answer within 5 minutes" in acknowledgement
+
+
+def test_ties_go_round_robin(client, demo, people, front_desk, online):
+    rule(demo, front_desk)
+    online(people["agent"])
+    online(people["lead"])
+    takers = []
+    for _ in range(4):
+        convo, _ack = opened(client)
+        takers.append(convo.assignee_id)
+        db.session.get(Conversation, convo.id).status = "resolved"  # keep open counts equal
+        db.session.commit()
+    assert set(takers[:2]) == {people["agent"].id, people["lead"].id}
+    assert takers[2:] == takers[:2]
+
+
+def test_with_nobody_online_it_waits_in_the_team_queue_and_the_customer_is_told(
+        client, demo, people, front_desk, online):
+    rule(demo, front_desk)
+    online(people["manager"])  # online, but not in the front desk team
+    convo, acknowledgement = opened(client)
+    assert (convo.team_id, convo.assignee_id) == (front_desk.id, None)
+    assert "Nobody from Front desk is online right now" in acknowledgement
+    assert "within 5 minutes" not in acknowledgement
+
+
+def test_the_first_matching_rule_wins_and_conditions_narrow_it(client, demo, people,
+                                                               front_desk, online):
+    night = Team(brand_id=demo.id, slug="night", name="Night shift", members=[people["lead"]])
+    db.session.add(night)
+    db.session.commit()
+    room = db.session.scalar(select(Touchpoint).filter_by(brand_id=demo.id, slug="room-412"))
+    rule(demo, night, urgency="urgent", touchpoint_id=room.id, position=1)
+    rule(demo, night, language="tr", position=2)
+    rule(demo, front_desk, position=3)
+    online(people["agent"])
+    online(people["lead"])
+    urgent, _ack = opened(client, "There is smoke in the corridor, come now")
+    calm, _ack = opened(client, "Could I have more towels?")
+    assert urgent.urgency == "urgent" and urgent.team_id == night.id
+    assert calm.team_id == front_desk.id and calm.assignee_id == people["agent"].id
+
+
+def test_a_lead_manages_rules_only_with_their_brands_teams_and_places(app, demo, front_desk):
+    from .test_isolation import build_rival
+    rival = build_rival(db.session)
+    lead = Staff(app, "lead@demo.example")
+    page = lead.get("/inbox/routing")
+    assert "No rules yet" in page.text
+    for field, value in (("team", str(rival["team"])), ("touchpoint", str(rival["touchpoint"])),
+                         ("team", "")):
+        refused = lead.submit(page, "form.card", **{"team": str(front_desk.id), field: value})
+        assert refused.status_code == 422
+        assert soup(refused).select_one("p.error") is not None
+    assert db.session.scalars(select(RoutingRule).filter_by(brand_id=demo.id)).all() == []
+    added = lead.submit(page, "form.card", team=str(front_desk.id), urgency="urgent")
+    assert added.status_code == 303
+    stored = db.session.scalar(select(RoutingRule).filter_by(brand_id=demo.id))
+    assert (stored.team_id, stored.urgency, stored.category) == (front_desk.id, "urgent", None)
+    listed = lead.get("/inbox/routing")
+    assert "Front desk" in soup(listed).select_one(f"#rule-{stored.id}").get_text()
+    assert lead.submit(listed, f"#rule-{stored.id} form").status_code == 303
+    assert db.session.scalars(select(RoutingRule).filter_by(brand_id=demo.id)).all() == []
+
+
+def test_agents_see_the_rules_but_cannot_change_them(demo, agent, front_desk):
+    page = agent.get("/inbox/routing")
+    assert soup(page).select_one("form.card") is None
+    answer = agent.client.post("/inbox/routing", data={"csrf_token": agent.token,
+                                                       "team": str(front_desk.id)})
+    assert answer.status_code == 403
+    assert db.session.scalars(select(RoutingRule)).all() == []
+
+
+def test_presence_through_redis_is_shared_by_processes_and_expires(demo):
+    prefix = f"kulak:test-{uuid.uuid4().hex}:"
+    process_a, process_b = RedisPresence(REDIS_URL, prefix), RedisPresence(REDIS_URL, prefix)
+    staff = db.session.scalar(select(StaffMember).filter_by(email="agent@demo.example"))
+    process_a.arrive(demo.id, staff.id)
+    process_a.arrive(demo.id, staff.id)  # a second tab
+    assert process_b.online(demo.id) == {staff.id}
+    process_a.leave(demo.id, staff.id)
+    assert process_b.online(demo.id) == {staff.id}  # the other tab is still open
+    process_a.leave(demo.id, staff.id)
+    assert process_b.online(demo.id) == set()
+    # A process that died leaves an entry nobody refreshes: it stops counting once expired.
+    client = redis.Redis.from_url(REDIS_URL)
+    client.zadd(f"{prefix}presence:{demo.id}", {f"{staff.id}:dead-process": 1.0})
+    assert process_b.online(demo.id) == set()
+    client.delete(f"{prefix}presence:{demo.id}")
