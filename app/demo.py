@@ -1,7 +1,7 @@
 """The demo brand: a hotel with a room, a restaurant table and a website chat."""
 import secrets
 
-from models import Brand, Question, StaffMember, Survey, Team, Touchpoint, db
+from models import Brand, Question, RoutingRule, StaffMember, Survey, Team, Touchpoint, db
 from models.brand import ensure_default_categories
 
 DEMO_SLUG = "demo"
@@ -64,5 +64,9 @@ def seed_demo(password=None):
             staff.set_password(credentials[email])
         if role in ("agent", "lead") and staff not in team.members:
             team.members.append(staff)
+    db.session.flush()
+    # Everything goes to the front desk: whoever of it is online, fewest open conversations.
+    if not RoutingRule.for_brand(brand.id):
+        db.session.add(RoutingRule(brand_id=brand.id, team_id=team.id, position=1))
     db.session.commit()
     return credentials

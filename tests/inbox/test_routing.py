@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.realtime.hub import LiveSocket
 from app.realtime.presence import RedisPresence
@@ -37,6 +37,8 @@ def online(app):
 
 
 def rule(brand, team, **conditions):
+    """Add a rule before the demo's catch-all (position 1)."""
+    conditions.setdefault("position", 0)
     made = RoutingRule(brand_id=brand.id, team_id=team.id, **conditions)
     db.session.add(made)
     db.session.commit()
@@ -52,7 +54,9 @@ def opened(client, body="Could I have more towels?", **fields):
     return convo, acknowledgement
 
 
-def test_without_rules_a_conversation_waits_unassigned_as_before(client, demo, people, online):
+def test_without_rules_a_conversation_waits_unassigned_for_anyone(client, demo, people, online):
+    db.session.execute(delete(RoutingRule))  # the demo sends everything to the front desk
+    db.session.commit()
     online(people["agent"])
     convo, acknowledgement = opened(client)
     assert convo.team_id is None and convo.assignee_id is None
@@ -101,9 +105,9 @@ def test_the_first_matching_rule_wins_and_conditions_narrow_it(client, demo, peo
     db.session.add(night)
     db.session.commit()
     room = db.session.scalar(select(Touchpoint).filter_by(brand_id=demo.id, slug="room-412"))
-    rule(demo, night, urgency="urgent", touchpoint_id=room.id, position=1)
-    rule(demo, night, language="tr", position=2)
-    rule(demo, front_desk, position=3)
+    rule(demo, night, urgency="urgent", touchpoint_id=room.id, position=-3)
+    rule(demo, night, language="tr", position=-2)
+    rule(demo, front_desk, position=-1)
     online(people["agent"])
     online(people["lead"])
     urgent, _ack = opened(client, "There is smoke in the corridor, come now")
@@ -115,6 +119,8 @@ def test_the_first_matching_rule_wins_and_conditions_narrow_it(client, demo, peo
 def test_a_lead_manages_rules_only_with_their_brands_teams_and_places(app, demo, front_desk):
     from .test_isolation import build_rival
     rival = build_rival(db.session)
+    db.session.execute(delete(RoutingRule).filter_by(brand_id=demo.id))  # the demo's own
+    db.session.commit()
     lead = Staff(app, "lead@demo.example")
     page = lead.get("/inbox/routing")
     assert "No rules yet" in page.text
@@ -135,12 +141,13 @@ def test_a_lead_manages_rules_only_with_their_brands_teams_and_places(app, demo,
 
 
 def test_agents_see_the_rules_but_cannot_change_them(demo, agent, front_desk):
+    before = db.session.scalars(select(RoutingRule.id)).all()
     page = agent.get("/inbox/routing")
     assert soup(page).select_one("form.card") is None
     answer = agent.client.post("/inbox/routing", data={"csrf_token": agent.token,
                                                        "team": str(front_desk.id)})
     assert answer.status_code == 403
-    assert db.session.scalars(select(RoutingRule)).all() == []
+    assert db.session.scalars(select(RoutingRule.id)).all() == before
 
 
 def test_presence_through_redis_is_shared_by_processes_and_expires(demo):
