@@ -3,9 +3,7 @@ from redis import Redis
 from rq import Worker
 
 from app import create_app
-
-# Alerts first: an alert must never wait behind slow work such as retraining.
-QUEUES = ("alerts", "default", "slow")
+from app.jobs import QUEUES
 
 
 def main():

@@ -9,8 +9,9 @@ import threading
 from flask import current_app
 
 log = logging.getLogger(__name__)
-# Alerts never wait behind slow work such as retraining (worker.py lists them in this order).
+# Alerts never wait behind slow work such as retraining: workers take the queues in this order.
 ALERTS, DEFAULT, SLOW = "alerts", "default", "slow"
+QUEUES = (ALERTS, DEFAULT, SLOW)
 
 
 def enqueue(function, *args, queue=DEFAULT, timeout=600):

@@ -215,6 +215,11 @@ class TagCorrection(db.Model):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    @classmethod
+    def count_for(cls, brand_id):
+        """Return how many corrections the brand's staff have made."""
+        return db.session.scalar(db.select(db.func.count(cls.id)).filter_by(brand_id=brand_id))
+
 
 def commit_once(find_existing, write=None):
     """Run `write` and commit; if a unique key says a retry already stored it, return that.

@@ -201,9 +201,7 @@ def correct_tag(conversation, staff, field, value):
                                  text=text))
     db.session.commit()
     _changed(conversation)
-    corrections = db.session.scalar(db.select(db.func.count(TagCorrection.id)).filter_by(
-        brand_id=conversation.brand_id))
-    if corrections % RETRAIN_EVERY == 0:
+    if TagCorrection.count_for(conversation.brand_id) % RETRAIN_EVERY == 0:
         retrain.start_retraining(conversation.brand)
     return True
 

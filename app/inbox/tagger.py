@@ -22,10 +22,8 @@ def tagging_model():
     """Show the brand's current model, its evaluation figures and every retraining."""
     brand = _brand()
     versions = TaggerVersion.history(brand.id)
-    corrections = db.session.scalar(db.select(db.func.count(TagCorrection.id)).filter_by(
-        brand_id=brand.id))
     return render_template(
-        "inbox/model.html", versions=versions, corrections=corrections,
+        "inbox/model.html", versions=versions, corrections=TagCorrection.count_for(brand.id),
         current=next((v for v in versions if v.id == brand.tagger_version_id), None),
         shipped=tagging.shipped_model().metadata, can_retrain=current_user.role in RETRAINERS,
         queued=request.args.get("queued") == "1", action_form=ActionForm(formdata=None))
