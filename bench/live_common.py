@@ -218,7 +218,8 @@ class RedisTap:
                     event = json.loads(item["data"])
                 except ValueError:
                     continue
-                kind = channel.split(":")[-2]  # kulak:<installation>:<kind>:<id>
+                # kulak:<installation>:<kind>:<id>[+<kind>:<id>...]: the first names the event
+                kind = channel.split(":", 2)[2].split(":")[0]
                 self.events[kind + ":" + str(event.get("type"))] += 1
                 if kind == "conversation" and event.get("customer_message_id"):
                     self.customer_posts.setdefault(event.get("conversation_id"), []).append(seen)

@@ -79,7 +79,7 @@ def test_redis_carries_events_between_processes_on_one_subscription_each():
     assert process_a.subscribed.is_set() and process_b.subscribed.is_set()
     marker = uuid.uuid4().hex
     process_a.publish(f"conversation:{marker}", {"type": "conversation", "marker": marker})
-    assert wait_for(lambda: received_b == [(f"conversation:{marker}",
+    assert wait_for(lambda: received_b == [((f"conversation:{marker}",),
                                             {"type": "conversation", "marker": marker})])
     assert wait_for(lambda: len(received_a) == 1)
     def pattern_subscribers():

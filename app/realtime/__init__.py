@@ -16,8 +16,7 @@ def _publish_conversation(conversation, customer_message_id=None, kind="conversa
     hub = current_app.extensions["kulak_hub"]
     event = {"type": kind, "conversation_id": conversation.id, "author": author,
              "brand_id": conversation.brand_id, "customer_message_id": customer_message_id}
-    hub.publish(f"conversation:{conversation.id}", event)
-    hub.publish(f"brand:{conversation.brand_id}", event)
+    hub.publish((f"conversation:{conversation.id}", f"brand:{conversation.brand_id}"), event)
 
 
 def on_message_posted(message, changed=True, **_):

@@ -12,6 +12,7 @@ import redis
 
 CHANNEL_PREFIX = "kulak:"
 RESYNC_ALL = "*"
+CHANNEL_JOIN = "+"  # an event for several channels travels once: "conversation:7+brand:3"
 SUBSCRIBE_WAIT_SECONDS = 2
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,9 @@ class InProcessBroadcaster:
     def start(self, deliver):
         self.deliver = deliver
 
-    def publish(self, channel, event):
+    def publish(self, channels, event):
         if self.deliver is not None:
-            self.deliver(channel, event)
+            self.deliver(as_channels(channels), event)
 
 
 class RedisBroadcaster:
@@ -52,12 +53,15 @@ class RedisBroadcaster:
         # A socket renders its resync after this: no event may fall between the two.
         self.subscribed.wait(SUBSCRIBE_WAIT_SECONDS)
 
-    def publish(self, channel, event):
+    def publish(self, channels, event):
+        # One message for all of an event's channels: one round trip here, one delivery (and
+        # one database read) in every process, however many channels listen.
+        name = CHANNEL_JOIN.join(as_channels(channels))
         try:
-            self.client.publish(self.prefix + channel, json.dumps(event))
+            self.client.publish(self.prefix + name, json.dumps(event))
         except redis.RedisError as error:
             # The message is already committed; pages resync from the database on reconnect.
-            log.warning("live event not published (%s): %s", channel, error)
+            log.warning("live event not published (%s): %s", name, error)
 
     def _listen(self):
         delay, subscribed_before = 0.5, False
@@ -71,22 +75,28 @@ class RedisBroadcaster:
                     if item["type"] == "psubscribe":
                         if subscribed_before:
                             # Events published while we were cut off are lost: pages resync.
-                            self._deliver_safely(RESYNC_ALL, {"type": "resync"})
+                            self._deliver_safely((RESYNC_ALL,), {"type": "resync"})
                         delay, subscribed_before = 0.5, True
                         self.subscribed.set()
                     elif item["type"] == "pmessage":
-                        channel = item["channel"].decode()[len(self.prefix):]
-                        self._deliver_safely(channel, json.loads(item["data"]))
+                        channels = item["channel"].decode()[len(self.prefix):]
+                        self._deliver_safely(tuple(channels.split(CHANNEL_JOIN)),
+                                             json.loads(item["data"]))
             except redis.RedisError as error:
                 log.warning("live events: Redis unavailable (%s); retrying in %.1f s", error, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 30)
 
-    def _deliver_safely(self, channel, event):
+    def _deliver_safely(self, channels, event):
         try:
-            self.deliver(channel, event)
+            self.deliver(channels, event)
         except Exception:  # one bad event must not end this process's only subscription
-            log.exception("live event %s on %s failed", event, channel)
+            log.exception("live event %s on %s failed", event, channels)
+
+
+def as_channels(channels):
+    """Return one channel name or several as a tuple of names."""
+    return (channels,) if isinstance(channels, str) else tuple(channels)
 
 
 def make_broadcaster(redis_url, installation):

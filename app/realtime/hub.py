@@ -8,7 +8,7 @@ import threading
 from collections import defaultdict
 from contextlib import nullcontext
 
-from app.realtime.broadcaster import RESYNC_ALL
+from app.realtime.broadcaster import RESYNC_ALL, as_channels
 from app.realtime.presence import LocalPresence
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ class Hub:
         self.lock = threading.Lock()
         self.typing_timers = {}
 
-    def publish(self, channel, event):
-        self.broadcaster.publish(channel, event)
+    def publish(self, channels, event):
+        """Send `event` to one channel or several: each process renders it once for all."""
+        self.broadcaster.publish(as_channels(channels), event)
 
     def join(self, socket, subscriptions):
         """Subscribe `socket` to {channel: audience}."""
@@ -114,24 +115,29 @@ class Hub:
             self.presence.leave(socket.brand_id, socket.staff_id)
         socket.close()
 
-    def sockets(self, channel):
+    def sockets(self, channels):
+        """Return the (socket, audience) pairs listening on any of `channels`, each once."""
         with self.lock:
-            if channel == RESYNC_ALL:
-                return [(s, a) for members in self.channels.values() for s, a in members.items()]
-            return list(self.channels.get(channel, {}).items())
+            if RESYNC_ALL in channels:
+                channels = list(self.channels)
+            members = {}
+            for channel in channels:
+                members.update(dict.fromkeys(self.channels.get(channel, {}).items()))
+            return list(members)
 
     def count(self, prefix=""):
         with self.lock:
             return len({s for c, members in self.channels.items() if c.startswith(prefix)
                         for s in members})
 
-    def deliver(self, channel, event):
+    def deliver(self, channels, event):
         """Render `event` once per audience and queue it on every local socket that listens."""
-        members = self.sockets(channel)
+        channels = as_channels(channels)
+        members = self.sockets(channels)
         if not members:
             return
         if event.get("type") == "typing" and event.get("typing"):
-            self._clear_typing_later(channel, event)
+            self._clear_typing_later(channels, event)
         # The author's own page already shows what they did: the other side hears first.
         members.sort(key=lambda member: member[1] == event.get("author"))
         with self.delivery():
@@ -154,13 +160,13 @@ class Hub:
             if html:
                 socket.send(html, on_sent)
 
-    def _clear_typing_later(self, channel, event):
-        key = (channel, event.get("who"))
+    def _clear_typing_later(self, channels, event):
+        key = (channels, event.get("who"))
         with self.lock:
             if (timer := self.typing_timers.pop(key, None)) is not None:
                 timer.cancel()
             timer = threading.Timer(TYPING_SHOWN_SECONDS, self.deliver,
-                                    args=(channel, {**event, "typing": False}))
+                                    args=(channels, {**event, "typing": False}))
             timer.daemon = True
             self.typing_timers[key] = timer
         timer.start()
