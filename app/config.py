@@ -40,7 +40,8 @@ class Config:
         self.INSTANCE_PATH = str(instance)
         self.SECRET_KEY = _secret_key(environ, instance)
         self.SQLALCHEMY_DATABASE_URI = _database_url(environ, instance)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Connections idle for a while are pinged before use (models/pool.py), not every one.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
         if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             # gevent workers serve many requests at once: allow enough connections per process.
             self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=10, max_overflow=20, pool_timeout=10)

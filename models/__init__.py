@@ -21,6 +21,7 @@ class Base(DeclarativeBase):
 # a query per object on the hottest paths (a customer's post) and show nothing new.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
+import models.pool  # noqa: E402,F401 - registers the idle-connection check on every pool
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
 from models.routing import RoutingRule  # noqa: E402
