@@ -1,5 +1,5 @@
-"""The one helper that decides between a full page and an htmx fragment."""
-from flask import make_response, render_template, request
+"""The one helper that decides between a full page and an htmx fragment, and the 303 after a post."""
+from flask import Response, make_response, render_template, request
 
 
 def wants_fragment():
@@ -16,6 +16,12 @@ def page_or_fragment(page, fragment, status=200, **context):
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def see_other(location):
+    """Answer a form post with 303 See Other and no body: browsers never show one, and the
+    answer leaves in a single write instead of headers and body apart."""
+    return Response(status=303, headers={"Location": location})
 
 
 def init_app(app):

@@ -5,6 +5,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.core.rendering import see_other
 from app.extensions import db, limiter, login_manager
 from app.inbox import bp
 from app.inbox.forms import ActionForm, LoginForm
@@ -36,7 +37,7 @@ def login():
         staff = db.session.scalar(db.select(StaffMember).filter_by(email=form.email.data.lower()))
         if staff is not None and staff.active and staff.check_password(form.password.data):
             login_user(staff)
-            return redirect(_safe_next(form.next.data), 303)
+            return see_other(_safe_next(form.next.data))
         error = _("That email and password do not match an account.")
     status = 422 if form.errors or error else 200
     return render_template("inbox/login.html", form=form, error=error), status
@@ -47,4 +48,4 @@ def login():
 def logout():
     if ActionForm().validate_on_submit():
         logout_user()
-    return redirect(url_for("inbox.login"), 303)
+    return see_other(url_for("inbox.login"))

@@ -1,9 +1,10 @@
 """Canned replies: a brand's staff keep the answers they give often."""
-from flask import redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp, service
 from app.inbox.forms import ActionForm, CannedForm
@@ -35,7 +36,7 @@ def canned_replies():
     if form.validate_on_submit():
         error = _save(form, CannedReply(brand_id=current_user.brand_id))
         if error is None:
-            return redirect(url_for("inbox.canned_replies"), 303)
+            return see_other(url_for("inbox.canned_replies"))
         form.title.errors = [error]
     return _page(form, status=422 if form.errors else 200)
 
@@ -47,7 +48,7 @@ def edit_canned(canned_id):
     if form.validate_on_submit():
         error = _save(form, canned)
         if error is None:
-            return redirect(url_for("inbox.canned_replies"), 303)
+            return see_other(url_for("inbox.canned_replies"))
         form.title.errors = [error]
     return _page(form, editing=canned, status=422 if form.errors else 200)
 
@@ -58,4 +59,4 @@ def delete_canned(canned_id):
     if ActionForm().validate_on_submit():
         db.session.delete(canned)
         db.session.commit()
-    return redirect(url_for("inbox.canned_replies"), 303)
+    return see_other(url_for("inbox.canned_replies"))

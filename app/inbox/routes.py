@@ -1,9 +1,9 @@
 """The inbox list and a conversation: reply, note, assign, transfer, resolve, reopen, tags."""
-from flask import redirect, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core.rendering import page_or_fragment, wants_fragment
+from app.core.rendering import page_or_fragment, see_other, wants_fragment
 from app.extensions import login_manager
 from app.inbox import bp, service
 from app.inbox.context import conversation_context, insert_canned_form, transfer_form
@@ -41,7 +41,7 @@ def _show(conversation, fragment, status=200, **forms):
 def _done(conversation, fragment, **forms):
     if wants_fragment():
         return _show(conversation, fragment, **forms)
-    return redirect(url_for("inbox.conversation", conversation_id=conversation.id), 303)
+    return see_other(url_for("inbox.conversation", conversation_id=conversation.id))
 
 
 def _refuse(conversation, message):

@@ -1,10 +1,11 @@
 """Routing rules: leads and managers say which team each kind of conversation goes to."""
-from flask import abort, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp
 from app.inbox.forms import ActionForm, RoutingRuleForm
@@ -54,7 +55,7 @@ def routing_rules():
             urgency=form.urgency.data or None, language=form.language.data or None,
             team_id=int(form.team.data)))
         db.session.commit()
-        return redirect(url_for("inbox.routing_rules"), 303)
+        return see_other(url_for("inbox.routing_rules"))
     return _page(brand, form, status=422 if form.errors else 200)
 
 
@@ -67,4 +68,4 @@ def delete_routing_rule(rule_id):
     if ActionForm().validate_on_submit():
         db.session.delete(rule)
         db.session.commit()
-    return redirect(url_for("inbox.routing_rules"), 303)
+    return see_other(url_for("inbox.routing_rules"))

@@ -1,7 +1,8 @@
 """The brand's tagging model: which one tags its conversations, how it scored, retraining."""
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
+from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp
 from app.inbox.forms import ActionForm
@@ -37,4 +38,4 @@ def retrain_model():
     if not ActionForm().validate_on_submit():
         abort(400)
     retrain.start_retraining(_brand())
-    return redirect(url_for("inbox.tagging_model", queued=1), 303)
+    return see_other(url_for("inbox.tagging_model", queued=1))

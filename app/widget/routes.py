@@ -2,10 +2,10 @@
 import uuid
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 
-from app.core.rendering import page_or_fragment, wants_fragment
+from app.core.rendering import page_or_fragment, see_other, wants_fragment
 from app.core.security import allow_framing_by
 from app.extensions import limiter
 from app.widget import bp, service
@@ -78,8 +78,8 @@ def entry(brand_slug, tp_slug, embed):
     form = survey_form(survey.questions, _language())
     if form.validate_on_submit():
         reference = service.record_survey(brand, touchpoint, survey, form, _language())
-        return redirect(place_url("widget.help_page", brand, touchpoint, embed,
-                                  r=reference, lang=form.lang.data or None), 303)
+        return see_other(place_url("widget.help_page", brand, touchpoint, embed,
+                                   r=reference, lang=form.lang.data or None))
     status = 422 if form.errors else 200
     return render_template("widget/survey.html", brand=brand, touchpoint=touchpoint,
                            embed=embed, survey=survey, form=form), status
@@ -95,7 +95,7 @@ def help_page(brand_slug, tp_slug, embed):
         response = service.survey_response_from(form.r.data, brand)
         conversation, _created = service.start_conversation(
             brand, touchpoint, form, _language(), response)
-        return redirect(url_for("widget.conversation", token=conversation.token), 303)
+        return see_other(url_for("widget.conversation", token=conversation.token))
     status = 422 if form.errors else 200
     return render_template("widget/help.html", brand=brand, touchpoint=touchpoint,
                            embed=embed, form=form), status
@@ -132,8 +132,8 @@ def conversation(token):
     if form is not None and form.validate():
         service.post_customer_message(conversation, form.body.data, form.client_id.data or None)
         if not wants_fragment():
-            return redirect(url_for("widget.conversation", token=token,
-                                    lang=form.lang.data or None), 303)
+            return see_other(url_for("widget.conversation", token=token,
+                                     lang=form.lang.data or None))
         form = None
     status = 422 if form is not None and form.errors else 200
     return page_or_fragment("widget/conversation.html", "widget/_message_post.html",
