@@ -17,7 +17,7 @@ def create_app(overrides=None, environ=None):
     app.config.from_mapping(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from app import realtime
+    from app import alerts, realtime
     from app.core import assets, i18n, rendering, security
 
     db.init_app(app)
@@ -28,6 +28,7 @@ def create_app(overrides=None, environ=None):
     login_manager.init_app(app)
     sock.init_app(app)
     realtime.init_app(app)
+    alerts.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     assets.init_app(app)

@@ -1,4 +1,4 @@
-"""The `kulak` command: serve, demo, assets, and Flask-Migrate's `db` commands."""
+"""The `kulak` command: serve, worker, demo, assets, and Flask-Migrate's `db` commands."""
 import os
 
 import click
@@ -53,6 +53,16 @@ def demo_command():
         click.echo(f"  staff {email}  password {password}")
     if not credentials:
         click.echo("  staff passwords unchanged (set KULAK_DEMO_PASSWORD to reset them)")
+
+
+@main.command("worker")
+@with_appcontext
+def worker_command():
+    """Run the background worker: alerts first, then other jobs, with scheduled ones."""
+    from flask import current_app
+
+    from app.worker import run
+    run(current_app._get_current_object())
 
 
 @main.command("serve")

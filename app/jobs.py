@@ -14,14 +14,20 @@ ALERTS, DEFAULT, SLOW = "alerts", "default", "slow"
 QUEUES = (ALERTS, DEFAULT, SLOW)
 
 
-def enqueue(function, *args, queue=DEFAULT, timeout=600):
-    """Run `function(*args)` in the background; return the RQ job, or the thread."""
+def enqueue(function, *args, queue=DEFAULT, timeout=600, job_id=None):
+    """Run `function(*args)` in the background; return the RQ job, or the thread.
+
+    With Redis, a Redis error is raised to the caller: work that must not be lost goes
+    through the outbox (app/alerts/outbox.py), which keeps it until the queue takes it.
+    """
     app = current_app._get_current_object()
     if app.config["REDIS_URL"]:
         from redis import Redis
         from rq import Queue
-        return Queue(queue, connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(
-            function, *args, job_timeout=timeout)
+        connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1,
+                                    socket_timeout=2)
+        return Queue(queue, connection=connection).enqueue(
+            function, *args, job_timeout=timeout, job_id=job_id)
     thread = threading.Thread(target=_run_in_app, args=(app, function, args), daemon=True,
                               name=f"kulak-job-{function.__name__}")
     thread.start()

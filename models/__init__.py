@@ -22,6 +22,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 import models.pool  # noqa: E402,F401 - registers the idle-connection check on every pool
+from models.alerting import AlertDelivery, AlertTarget, OutboxEvent  # noqa: E402
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
 from models.routing import RoutingRule  # noqa: E402
@@ -32,5 +33,5 @@ from models.tagger import TaggerVersion  # noqa: E402
 __all__ = [
     "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
-    "RoutingRule",
+    "RoutingRule", "AlertTarget", "OutboxEvent", "AlertDelivery",
 ]

@@ -177,3 +177,21 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def smtp_inbox():
+    """A real SMTP server (aiosmtpd) for the test; yields it, stops it after."""
+    from tests.receivers import SmtpInbox
+    inbox = SmtpInbox(free_port()).start()
+    yield inbox
+    inbox.stop()
+
+
+@pytest.fixture
+def http_receiver():
+    """A real local HTTP server that records the posts it receives."""
+    from tests.receivers import HttpReceiver
+    receiver = HttpReceiver().start()
+    yield receiver
+    receiver.stop()

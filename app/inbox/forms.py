@@ -2,10 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from app.core.forms import Form
 from app.widget.forms import CLIENT_ID_PATTERN, EMAIL, strip
+from models.alerting import ALERT_URL_MAX
 from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX
 from models.conversation import TAG_FIELDS
 
@@ -83,3 +84,21 @@ class RoutingRuleForm(Form):
     team = SelectField(_l("Team"), validate_choice=True, validators=[
         DataRequired(message=_l("Please choose the team these conversations go to."))],
         invalid_choice_message=_l("Please choose one of your teams."))
+
+
+def _apprise_url(form, field):
+    from app.alerts.service import is_valid_url
+    if field.data and not is_valid_url(field.data):
+        raise ValidationError(_l(
+            "Kulak cannot send alerts to that address. Use an Apprise URL such as "
+            "mailto://user:password@mail.example.com?to=you@example.com, "
+            "ntfys://ntfy.sh/your-topic or jsons://example.com/hook."))
+
+
+class AlertTargetForm(Form):
+    label = StringField(_l("Name"), filters=[strip], validators=[
+        DataRequired(message=_l("Please name this alert channel, e.g. “My phone”.")),
+        Length(max=LABEL_MAX, message=TOO_LONG)])
+    url = StringField(_l("Apprise URL"), filters=[strip], validators=[
+        DataRequired(message=_l("Please enter where alerts should go.")),
+        Length(max=ALERT_URL_MAX, message=TOO_LONG), _apprise_url])

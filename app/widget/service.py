@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import events
+from app.alerts import outbox
 from app.routing import service as routing
 from app.tagging import service as tagging
 from models import Answer, Conversation, SurveyResponse, db
@@ -91,6 +92,7 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
     if survey_response is not None:
         survey_response.conversation = conversation
     db.session.add(conversation)
+    outbox.record(conversation, "conversation.created")  # committed with it, or not at all
     existing, created = commit_once(lambda: Conversation.by_client_id(client_id))
     if not created:
         return existing, False

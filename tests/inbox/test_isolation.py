@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing.converters import AnyConverter
 
 from models import (
+    AlertTarget,
     Brand,
     CannedReply,
     Category,
@@ -27,12 +28,14 @@ from ..conftest import DEMO_PASSWORD
 from .staff import REPLY, TRANSFER, Staff, conversation, soup, tag
 
 SECRETS = ("Rival customer secret", "Rival private note", "Rival canned", "Kiosk Nine",
-           "Rival Agent", "Rival night shift", "rival@customer.example", "Rival Shop")
+           "Rival Agent", "Rival night shift", "rival@customer.example", "Rival Shop",
+           "Rival pager")
 VIEWS, STATUSES = ("mine", "team", "unassigned", "all"), ("open", "pending", "resolved")
 EXPECTED_ENDPOINTS = {"inbox.conversation", "inbox.reply", "inbox.note", "inbox.assign_to_me",
                       "inbox.transfer", "inbox.set_status", "inbox.correct_tag",
                       "inbox.insert_canned", "inbox.edit_canned", "inbox.delete_canned",
-                      "inbox.delete_routing_rule"}
+                      "inbox.delete_routing_rule", "inbox.test_alert_target",
+                      "inbox.delete_alert_target"}
 
 
 def build_rival(session, intruder_staff=None, intruder_team=None):
@@ -50,7 +53,9 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
     session.add_all([staff, team, canned])
     session.flush()
     rule = RoutingRule(brand_id=brand.id, team_id=team.id, category="rival-only")
-    session.add(rule)
+    pager = AlertTarget(brand_id=brand.id, staff_id=staff.id, label="Rival pager",
+                        url="json://127.0.0.1:9/rival")
+    session.add_all([rule, pager])
     session.flush()
     variants = [dict(status=s, assignee_id=staff.id, team_id=team.id, urgency="urgent")
                 for s in ("open", "pending", "resolved")] + [{}]
@@ -66,7 +71,7 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
     session.add_all(made)
     session.commit()
     return dict(brand=brand.id, email=staff.email, staff=staff.id, team=team.id, canned=canned.id,
-                rule=rule.id, touchpoint=brand.touchpoints[0].id,
+                rule=rule.id, target=pager.id, touchpoint=brand.touchpoints[0].id,
                 conversations=[c.id for c in made], tokens=[c.token for c in made])
 
 
@@ -97,7 +102,8 @@ def rival(app, demo):
     return build_rival(db.session)
 
 
-def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, agent, rival):
+def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, agent, rival,
+                                                                    http_receiver):
     cases = id_rules(app)
     assert {rule.endpoint for _method, rule in cases} >= EXPECTED_ENDPOINTS
     ours = CannedReply(brand_id=demo.id, title="Ours", body="Our text")
@@ -107,10 +113,14 @@ def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, 
         select(Team.id).filter_by(brand_id=demo.id)))
     db.session.add(our_rule)
     db.session.commit()
+    our_pager = AlertTarget(brand_id=demo.id, staff_id=agent.member.id, label="Our pager",
+                            url=f"json://127.0.0.1:{http_receiver.port}/ours")
+    db.session.add(our_pager)
+    db.session.commit()
     own = {"conversation_id": [conversation(demo, "Our guest").id], "canned_id": [ours.id],
-           "rule_id": [our_rule.id]}
+           "rule_id": [our_rule.id], "target_id": [our_pager.id]}
     theirs = {"conversation_id": rival["conversations"], "canned_id": [rival["canned"]],
-              "rule_id": [rival["rule"]]}
+              "rule_id": [rival["rule"]], "target_id": [rival["target"]]}
     form = {"csrf_token": agent.token, "body": "Intruder", "note": "Intruder", "title": "Intruder",
             "target": f"staff:{agent.member.id}", "field": "sentiment", "value": "negative",
             "canned": str(ours.id), "client_id": uuid.uuid4().hex}
@@ -122,7 +132,8 @@ def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, 
             assert not any(secret in answer.text for secret in SECRETS)
     assert everything(db.session) == before
     # The same requests for the brand's own things reach the views: those 404s were about B.
-    for method, rule in sorted(cases, key=lambda case: case[1].endpoint == "inbox.delete_canned"):
+    deletes_last = {"inbox.delete_canned", "inbox.delete_alert_target"}
+    for method, rule in sorted(cases, key=lambda case: case[1].endpoint in deletes_last):
         for url in urls(rule, own):
             answer = agent.client.open(url, method=method, data=form if method == "POST" else None)
             # 403: an agent may not delete a routing rule, even their own brand's.

@@ -5,11 +5,9 @@ import pytest
 import redis
 from sqlalchemy import delete, select
 
-from app.realtime.hub import LiveSocket
 from app.realtime.presence import RedisPresence
 from models import Conversation, Message, RoutingRule, StaffMember, Team, Touchpoint, db
 
-from ..test_hub import RecordingWebSocket
 from .staff import Staff, conversation, customer_journey, soup
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -18,22 +16,6 @@ REDIS_URL = "redis://127.0.0.1:6379/12"
 @pytest.fixture
 def front_desk(demo):
     return db.session.scalar(select(Team).filter_by(brand_id=demo.id, slug="front-desk"))
-
-
-@pytest.fixture
-def online(app):
-    """Open an inbox socket for a member of staff (they are online); close them all after."""
-    hub, sockets = app.extensions["kulak_hub"], []
-
-    def open_inbox(member):
-        socket = LiveSocket(RecordingWebSocket(), member.brand_id, staff_id=member.id,
-                            list_url="/inbox/")
-        hub.join(socket, {f"brand:{member.brand_id}": "inbox"})
-        sockets.append(socket)
-        return socket
-    yield open_inbox
-    for socket in sockets:
-        hub.leave(socket)
 
 
 def rule(brand, team, **conditions):

@@ -10,14 +10,9 @@ from app.tagging import retrain
 from app.tagging import service as tagging
 from models import Brand, TaggerVersion, db
 
-from .staff import Staff, conversation, soup, tag
+from .staff import conversation, soup, tag
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
-
-
-@pytest.fixture
-def lead(app, demo):
-    return Staff(app, "lead@demo.example")
 
 
 @pytest.fixture

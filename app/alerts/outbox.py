@@ -1,0 +1,57 @@
+"""The transactional outbox: record work with the change that causes it, relay it to the queue.
+
+`record` adds an event to the session of the change, so both commit or neither does. `relay`
+hands committed events to the queue and marks them; when Redis is down they stay unmarked and
+the next relay (after the next commit, or the worker's sweep every few seconds) tries again.
+"""
+import logging
+import time
+
+from app import jobs
+from models import OutboxEvent, db
+from models.common import utcnow
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 2.0
+
+
+def record(conversation, kind, **payload):
+    """Add an outbox event for `conversation` to the current session (not committed)."""
+    event = OutboxEvent(brand_id=conversation.brand.id, conversation=conversation, kind=kind,
+                        payload=payload)
+    db.session.add(event)
+    return event
+
+
+def relay():
+    """Queue every committed, unrelayed event; return how many were queued."""
+    from app.alerts.service import dispatch
+    queued = 0
+    for event in OutboxEvent.unrelayed():
+        try:
+            jobs.enqueue(dispatch, event.id, queue=jobs.ALERTS, job_id=f"kulak-event-{event.id}")
+        except Exception as error:  # noqa: BLE001 - Redis down: the sweep retries later
+            log.warning("outbox: event %s stays queued here until the queue is back (%s)",
+                        event.id, error)
+            break
+        # Marked only after the queue has it: a crash in between relays it twice, and the
+        # job, being idempotent, still alerts once.
+        db.session.execute(db.update(OutboxEvent).where(OutboxEvent.id == event.id)
+                           .values(relayed_at=utcnow()))
+        db.session.commit()
+        queued += 1
+    db.session.rollback()
+    return queued
+
+
+def sweep_forever(app, stop=None):
+    """Relay left-over events every few seconds (run by the worker, on a thread)."""
+    while stop is None or not stop.is_set():
+        with app.app_context():
+            try:
+                relay()
+            except Exception:  # noqa: BLE001 - the database may be restarting: try again
+                log.exception("outbox sweep failed")
+            finally:
+                db.session.remove()
+        time.sleep(SWEEP_SECONDS)

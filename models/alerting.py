@@ -1,0 +1,72 @@
+"""Staff alerts: where each person is alerted, the outbox of work to do, what was sent.
+
+The outbox is written in the transaction that changes the conversation, so an alert or a
+webhook can be late (Redis down, no worker) but never lost; each delivery row is unique per
+(event, target), so a job run twice sends once.
+"""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.common import LABEL_MAX, utcnow
+
+ALERT_URL_MAX = 1000
+DETAIL_MAX = 500
+EVENT_KINDS = ("conversation.created",)
+
+
+class AlertTarget(db.Model):
+    """One way a member of staff is alerted: an Apprise URL (mailto://, ntfy://, json://...)."""
+
+    __table_args__ = (UniqueConstraint("staff_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    url: Mapped[str] = mapped_column(String(ALERT_URL_MAX))
+    label: Mapped[str] = mapped_column(String(LABEL_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def of_staff(cls, staff_ids):
+        """Return the targets of these staff members, oldest first."""
+        return db.session.scalars(db.select(cls).where(cls.staff_id.in_(staff_ids))
+                                  .order_by(cls.id)).all()
+
+
+class OutboxEvent(db.Model):
+    """Work that must follow a committed change: alerts and webhooks, relayed to the queue."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set once the event is on a queue; rows left without it are relayed again.
+    relayed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    conversation: Mapped["Conversation | None"] = relationship()  # noqa: F821
+
+    @classmethod
+    def unrelayed(cls, limit=200):
+        return db.session.scalars(db.select(cls).where(cls.relayed_at.is_(None))
+                                  .order_by(cls.id).limit(limit)).all()
+
+
+class AlertDelivery(db.Model):
+    """One alert to one target for one event: claimed before sending, so it is sent once."""
+
+    __table_args__ = (UniqueConstraint("event_id", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_event.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("alert_target.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    # "sending" (claimed), "sent" or "failed"
+    status: Mapped[str] = mapped_column(String(10), default="sending")
+    detail: Mapped[str | None] = mapped_column(String(DETAIL_MAX))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()

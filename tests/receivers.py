@@ -1,0 +1,74 @@
+"""Real local receivers for what Kulak sends out: an SMTP server and an HTTP endpoint."""
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+
+
+class SmtpInbox:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it is given."""
+
+    def __init__(self, port):
+        self.messages = []
+        self.port = port
+        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.append({"to": envelope.rcpt_tos,
+                              "content": envelope.content.decode("utf-8", "replace")})
+        return "250 OK"
+
+    def url(self, to):
+        """The Apprise URL that sends email to `to` through this server."""
+        return f"mailto://127.0.0.1:{self.port}?from=kulak@example.com&to={to}"
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+
+class HttpReceiver:
+    """An HTTP server on 127.0.0.1 that records every POST; answers `status` (200)."""
+
+    def __init__(self):
+        self.requests, self.status = [], 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers),
+                                          "body": body})
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+
+    def json_bodies(self, path=None):
+        return [json.loads(r["body"]) for r in self.requests if path in (None, r["path"])]
+
+    def start(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_for(condition, seconds=10):
+    """Poll `condition` until it is true or `seconds` pass; return its last value."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
