@@ -5,9 +5,10 @@ Prints exactly one JSON object on stdout; progress goes to stderr. Sections:
 - held_out: the shipped pipeline trained on a stratified, seeded 80% of the seed data and scored
   on the other 20% (a model cannot be scored on rows it was trained on);
 - unseen: the shipped model (all seed data) on classifier/seed/unseen.csv, messages written to be
-  unlike the seed phrasings and never trained on. The issue's floors are judged here. Its
-  errors were read while the seed data was being improved, so unseen_blind.csv (written after
-  the last change, scored once) is reported next to it as the untouched check;
+  unlike the seed phrasings and never trained on. It is the development set: its errors (and
+  those of two earlier blind sets, now part of it) were read while the seed data was improved.
+  unseen_blind.csv is the untouched check, reported next to it: 600 messages written after the
+  last seed change by a writer who saw neither the seed data, the other sets nor the model;
 - bilingual_vs_per_language: one model for both languages against one per language routed by
   classifier.detect_language, on the same split and on the unseen set;
 - calibration: expected calibration error and log-loss of the confidences, with and without the
