@@ -1,7 +1,17 @@
 """The demo brand: a hotel with a room, a restaurant table and a website chat."""
 import secrets
 
-from models import Brand, Question, RoutingRule, StaffMember, Survey, Team, Touchpoint, db
+from models import (
+    Brand,
+    EscalationLevel,
+    Question,
+    RoutingRule,
+    StaffMember,
+    Survey,
+    Team,
+    Touchpoint,
+    db,
+)
 from models.brand import ensure_default_categories
 
 DEMO_SLUG = "demo"
@@ -68,5 +78,14 @@ def seed_demo(password=None):
     # Everything goes to the front desk: whoever of it is online, fewest open conversations.
     if not RoutingRule.for_brand(brand.id):
         db.session.add(RoutingRule(brand_id=brand.id, team_id=team.id, position=1))
+    # 3 minutes without a reply: the team lead hears; 10: the manager takes it (urgent: 1, 3).
+    if not EscalationLevel.for_brand(brand.id):
+        db.session.add_all([
+            EscalationLevel(brand_id=brand.id, position=0, waits_for="reply", after_seconds=180,
+                            urgent_after_seconds=60, action="alert", target_kind="role",
+                            target_value="lead"),
+            EscalationLevel(brand_id=brand.id, position=1, waits_for="reply", after_seconds=600,
+                            urgent_after_seconds=180, action="reassign", target_kind="role",
+                            target_value="manager")])
     db.session.commit()
     return credentials

@@ -5,6 +5,7 @@ embedded default runs them on a thread of the web process, inside an app context
 """
 import logging
 import threading
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -32,6 +33,23 @@ def enqueue(function, *args, queue=DEFAULT, timeout=600, job_id=None):
                               name=f"kulak-job-{function.__name__}")
     thread.start()
     return thread
+
+
+def enqueue_at(when, function, *args, queue=ALERTS, job_id=None):
+    """Run `function(*args)` at `when` (naive UTC): RQ's scheduler, or a timer in this process."""
+    app = current_app._get_current_object()
+    if app.config["REDIS_URL"]:
+        from redis import Redis
+        from rq import Queue
+        connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1,
+                                    socket_timeout=2)
+        return Queue(queue, connection=connection).enqueue_at(
+            when.replace(tzinfo=UTC), function, *args, job_id=job_id)
+    delay = max(0.0, (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds())
+    timer = threading.Timer(delay, _run_in_app, args=(app, function, args))
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _run_in_app(app, function, args):

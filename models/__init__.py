@@ -25,6 +25,7 @@ import models.pool  # noqa: E402,F401 - registers the idle-connection check on e
 from models.alerting import AlertDelivery, AlertTarget, OutboxEvent  # noqa: E402
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
+from models.escalation import Escalation, EscalationLevel  # noqa: E402
 from models.routing import RoutingRule  # noqa: E402
 from models.staff import CannedReply, StaffMember, Team  # noqa: E402
 from models.survey import Answer, Question, Survey, SurveyResponse  # noqa: E402
@@ -33,5 +34,5 @@ from models.tagger import TaggerVersion  # noqa: E402
 __all__ = [
     "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
-    "RoutingRule", "AlertTarget", "OutboxEvent", "AlertDelivery",
+    "RoutingRule", "AlertTarget", "OutboxEvent", "AlertDelivery", "Escalation", "EscalationLevel",
 ]

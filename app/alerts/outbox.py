@@ -12,7 +12,7 @@ from models import OutboxEvent, db
 from models.common import utcnow
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 2.0
+SWEEP_SECONDS = 1.0
 
 
 def record(conversation, kind, **payload):
@@ -24,7 +24,9 @@ def record(conversation, kind, **payload):
 
 
 def relay():
-    """Queue every committed, unrelayed event; return how many were queued."""
+    """Queue every committed, unrelayed event and schedule new escalation levels; return how
+    many events were queued."""
+    from app.alerts.escalation import schedule_pending
     from app.alerts.service import dispatch
     queued = 0
     for event in OutboxEvent.unrelayed():
@@ -41,15 +43,23 @@ def relay():
         db.session.commit()
         queued += 1
     db.session.rollback()
+    try:
+        schedule_pending()
+    except Exception as error:  # noqa: BLE001 - Redis down: the sweep queues them when due
+        log.warning("escalations stay planned in the database (%s)", error)
+        db.session.rollback()
     return queued
 
 
 def sweep_forever(app, stop=None):
-    """Relay left-over events every few seconds (run by the worker, on a thread)."""
+    """Relay left-over events and queue overdue escalations every few seconds (run by the
+    worker, on a thread)."""
+    from app.alerts.escalation import queue_overdue
     while stop is None or not stop.is_set():
         with app.app_context():
             try:
                 relay()
+                queue_overdue()
             except Exception:  # noqa: BLE001 - the database may be restarting: try again
                 log.exception("outbox sweep failed")
             finally:

@@ -62,7 +62,7 @@ def _leads(conversation):
         StaffMember.role.in_(LEAD_ROLES))).all()
 
 
-def compose(conversation):
+def compose(conversation, headline="new conversation"):
     """Return (title, body) of the alert: brand, place, tags, first line, link."""
     place = conversation.touchpoint.label if conversation.touchpoint else "Web"
     tags = [conversation.urgency == "urgent" and "URGENT", conversation.sentiment,
@@ -71,7 +71,7 @@ def compose(conversation):
     first = " ".join(first.split())
     if len(first) > FIRST_LINE_MAX:
         first = first[:FIRST_LINE_MAX - 1] + "…"
-    title = f"{conversation.brand.name} · {place}: new conversation"
+    title = f"{conversation.brand.name} · {place}: {headline}"
     if conversation.urgency == "urgent":
         title = "URGENT " + title
     body = "\n".join([

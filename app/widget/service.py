@@ -12,7 +12,7 @@ from app import events
 from app.alerts import outbox
 from app.routing import service as routing
 from app.tagging import service as tagging
-from models import Answer, Conversation, SurveyResponse, db
+from models import Answer, Conversation, Escalation, SurveyResponse, db
 from models.common import localized
 from models.conversation import commit_once
 
@@ -93,6 +93,7 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
         survey_response.conversation = conversation
     db.session.add(conversation)
     outbox.record(conversation, "conversation.created")  # committed with it, or not at all
+    Escalation.plan(conversation)
     existing, created = commit_once(lambda: Conversation.by_client_id(client_id))
     if not created:
         return existing, False

@@ -1,12 +1,22 @@
-"""Fixtures of the inbox tests: signed-in staff, the demo staff by name, who is online."""
+"""Fixtures of the inbox tests: signed-in staff, the demo staff by name, who is online, a
+real Redis queue and a real worker process."""
+import os
+import signal
+import subprocess
+
 import pytest
+import redis
+from rq import Queue
 from sqlalchemy import select
 
 from app.realtime.hub import LiveSocket
 from models import StaffMember, db
 
+from ..conftest import kulak_command
 from ..test_hub import RecordingWebSocket
 from .staff import Staff
+
+REDIS_URL = "redis://127.0.0.1:6379/12"
 
 
 @pytest.fixture
@@ -38,3 +48,34 @@ def online(app):
 @pytest.fixture
 def lead(app, demo):
     return Staff(app, "lead@demo.example")
+
+
+@pytest.fixture
+def alerts_queue(app, monkeypatch):
+    """Yield the empty "alerts" queue on the local Redis; the app is not pointed at it yet.
+
+    The test database's ids start again in every test: a job queued or scheduled by an earlier
+    test would act on this test's rows of the same id, so the whole test Redis database is
+    emptied before and after."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    yield Queue("alerts", connection=connection)
+    connection.flushdb()
+
+
+@pytest.fixture
+def worker_process(app, tmp_path, alerts_queue):
+    """Start a real `kulak worker` on this test's database and the local Redis."""
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "REDIS_URL": REDIS_URL, "KULAK_INSTANCE": str(tmp_path),
+           "KULAK_PUBLIC_URL": "http://kulak.test"}
+    log = open(tmp_path / "worker.log", "wb")
+    process = subprocess.Popen(kulak_command("worker"), env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    yield process
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)

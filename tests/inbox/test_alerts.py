@@ -1,8 +1,7 @@
 """Staff alerts: each person's Apprise channels, the test button, and alerts on a new
 conversation, carried by the outbox: sent once, and late rather than lost when Redis is down."""
 import pytest
-import redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from sqlalchemy import select
 
 from app.alerts import outbox
@@ -11,9 +10,9 @@ from models import AlertDelivery, AlertTarget, Conversation, OutboxEvent, db
 
 from ..conftest import free_port
 from ..receivers import wait_for
+from .conftest import REDIS_URL
 from .staff import customer_journey, soup
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
 ADD = 'form[action="/inbox/alerts"]'
 NEGATIVE_URGENT = "There is water pouring from the ceiling onto the bed, this is terrible"
 
@@ -105,15 +104,6 @@ def test_an_urgent_negative_conversation_also_alerts_the_lead_at_once(
     assert all(b["title"].startswith("URGENT ") for b in http_receiver.json_bodies())
 
 
-@pytest.fixture
-def alerts_queue(app, monkeypatch):
-    """Yield the empty "alerts" queue on the local Redis; the app is not pointed at it yet."""
-    queue = Queue("alerts", connection=redis.Redis.from_url(REDIS_URL))
-    queue.empty()
-    yield queue
-    queue.empty()
-
-
 def test_with_redis_down_the_conversation_is_kept_and_its_alert_arrives_once_later(
         app, client, agent, monkeypatch, alerts_queue, http_receiver):
     add_target(agent, "Agent hook", f"json://127.0.0.1:{http_receiver.port}/agent")
@@ -148,29 +138,6 @@ def test_a_receiver_that_fails_is_recorded_as_failed_and_does_not_block_the_othe
     statuses = {d.target_id: d.status for d in db.session.scalars(select(AlertDelivery))}
     by_label = {t.label: t.id for t in db.session.scalars(select(AlertTarget))}
     assert statuses == {by_label["Broken hook"]: "failed", by_label["Agent email"]: "sent"}
-
-
-@pytest.fixture
-def worker_process(app, tmp_path, alerts_queue):
-    """Start a real `kulak worker` on this test's database and the local Redis."""
-    import os
-    import signal
-    import subprocess
-
-    from ..conftest import kulak_command
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": REDIS_URL, "KULAK_INSTANCE": str(tmp_path),
-           "KULAK_PUBLIC_URL": "http://kulak.test"}
-    log = open(tmp_path / "worker.log", "wb")
-    process = subprocess.Popen(kulak_command("worker"), env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
 
 
 def test_the_worker_process_relays_what_the_web_could_not_queue(

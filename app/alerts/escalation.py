@@ -1,0 +1,132 @@
+"""Escalation: climb a conversation up the brand's levels while nobody does what they wait for.
+
+Each level is a job scheduled for its deadline (RQ's scheduler, or a timer without Redis);
+the worker's sweep re-queues any level overdue by more than a few seconds, in case Redis lost
+it. The job is idempotent: it claims its level with one conditional update before acting.
+"""
+import logging
+from datetime import timedelta
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app import events, jobs
+from app.alerts.service import compose, send
+from models import AlertTarget, Escalation, Message, StaffMember, Team, db
+from models.common import utcnow
+
+log = logging.getLogger(__name__)
+# A level this late was not run by its scheduled job (Redis restarted, worker down): run it.
+OVERDUE_GRACE = timedelta(seconds=3)
+
+
+def schedule_pending():
+    """Hand each planned, unscheduled level to the scheduler; return how many."""
+    scheduled = 0
+    for escalation in Escalation.unscheduled():
+        jobs.enqueue_at(escalation.due_at, escalate, escalation.id,
+                        job_id=f"kulak-escalation-{escalation.id}")
+        db.session.execute(db.update(Escalation).where(Escalation.id == escalation.id)
+                           .values(scheduled_at=utcnow()))
+        db.session.commit()
+        scheduled += 1
+    return scheduled
+
+
+def queue_overdue():
+    """Queue every level whose deadline passed without its job running; return how many."""
+    overdue = Escalation.overdue(OVERDUE_GRACE)
+    for escalation in overdue:
+        jobs.enqueue(escalate, escalation.id, queue=jobs.ALERTS,
+                     job_id=f"kulak-escalation-{escalation.id}")
+    return len(overdue)
+
+
+def awaited_done(conversation, waits_for):
+    """True once staff did what a level waits for."""
+    if waits_for == "reply":
+        return conversation.first_response_at is not None
+    if waits_for == "seen":
+        return conversation.staff_seen_message_id is not None
+    if waits_for == "resolved":
+        return conversation.status == "resolved"
+    return db.session.scalar(db.select(Message.id).filter_by(
+        conversation_id=conversation.id, author_kind="staff", internal=True).limit(1)) is not None
+
+
+def targets_of(level, brand_id):
+    """Return the active staff of the brand a level names."""
+    query = db.select(StaffMember).filter_by(brand_id=brand_id, active=True)
+    if level.target_kind == "role":
+        return db.session.scalars(query.filter_by(role=level.target_value)
+                                  .order_by(StaffMember.id)).all()
+    if level.target_kind == "staff":
+        return db.session.scalars(query.filter_by(id=int(level.target_value))).all()
+    team = db.session.scalar(db.select(Team).filter_by(id=int(level.target_value),
+                                                       brand_id=brand_id))
+    return [m for m in team.members if m.active] if team else []
+
+
+def escalate(escalation_id):
+    """Fire one level unless what it waits for happened (an RQ job: safe to run twice)."""
+    escalation = db.session.get(Escalation, escalation_id)
+    if escalation is None or escalation.fired_at or escalation.stopped_at:
+        return None
+    conversation, level = escalation.conversation, escalation.level
+    if awaited_done(conversation, level.waits_for):
+        _stop_chain(escalation)
+        return "stopped"
+    claimed = db.session.execute(db.update(Escalation).where(
+        Escalation.id == escalation.id, Escalation.fired_at.is_(None),
+        Escalation.stopped_at.is_(None)).values(fired_at=utcnow()))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return None  # another worker fired it
+    people = targets_of(level, conversation.brand_id)
+    if level.action == "reassign" and people:
+        conversation.assignee = people[0]
+        people = people[:1]
+    _record(conversation, level, people)
+    db.session.commit()
+    events.conversation_changed.send(conversation)
+    _alert(conversation, level, people)
+    return "fired"
+
+
+def _stop_chain(escalation):
+    """Stop this level and every later one of the conversation: the awaited action came."""
+    db.session.execute(db.update(Escalation).where(
+        Escalation.conversation_id == escalation.conversation_id,
+        Escalation.fired_at.is_(None), Escalation.stopped_at.is_(None),
+        Escalation.due_at >= escalation.due_at).values(stopped_at=utcnow()))
+    db.session.commit()
+
+
+def _record(conversation, level, people):
+    """Write the escalation into the timeline: a line for staff, and one for the customer."""
+    names = ", ".join(person.name for person in people) or "nobody (no such staff)"
+    minutes = round(level.delay(conversation.urgency == "urgent").total_seconds() / 60, 1)
+    with force_locale(conversation.brand.default_language):
+        conversation.add_message("system", _(
+            "Escalated: no %(awaited)s after %(minutes)s min. %(action)s %(names)s.",
+            awaited=_waits_for_label(level.waits_for), minutes=f"{minutes:g}",
+            action=_("Reassigned to") if level.action == "reassign" else _("Alerted"),
+            names=names), internal=True)
+    with force_locale(conversation.language):
+        conversation.add_message("system", _(
+            "Your request has been escalated so that it is answered sooner."))
+
+
+def _waits_for_label(waits_for):
+    return {"reply": _("staff reply"), "seen": _("staff reading it"),
+            "note": _("internal note"), "resolved": _("resolution")}[waits_for]
+
+
+def _alert(conversation, level, people):
+    minutes = level.delay(conversation.urgency == "urgent").total_seconds() / 60
+    title, body = compose(conversation, headline=f"escalated, no {level.waits_for} "
+                                                 f"after {minutes:g} min")
+    for target in AlertTarget.of_staff([person.id for person in people]):
+        problem = send(target.url, title, body)
+        if problem:
+            log.warning("escalation alert to target %s failed: %s", target.id, problem)
