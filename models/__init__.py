@@ -30,9 +30,11 @@ from models.routing import RoutingRule  # noqa: E402
 from models.staff import CannedReply, StaffMember, Team  # noqa: E402
 from models.survey import Answer, Question, Survey, SurveyResponse  # noqa: E402
 from models.tagger import TaggerVersion  # noqa: E402
+from models.webhook import Webhook, WebhookDelivery  # noqa: E402
 
 __all__ = [
     "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
     "RoutingRule", "AlertTarget", "OutboxEvent", "AlertDelivery", "Escalation", "EscalationLevel",
+    "Webhook", "WebhookDelivery",
 ]

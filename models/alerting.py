@@ -14,7 +14,6 @@ from models.common import LABEL_MAX, utcnow
 
 ALERT_URL_MAX = 1000
 DETAIL_MAX = 500
-EVENT_KINDS = ("conversation.created",)
 
 
 class AlertTarget(db.Model):
@@ -42,6 +41,8 @@ class OutboxEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
+    # The message a "message.created" event is about.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -49,6 +50,7 @@ class OutboxEvent(db.Model):
     relayed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     conversation: Mapped["Conversation | None"] = relationship()  # noqa: F821
+    message: Mapped["Message | None"] = relationship()  # noqa: F821
 
     @classmethod
     def unrelayed(cls, limit=200):

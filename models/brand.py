@@ -26,6 +26,9 @@ class Brand(db.Model):
     # The brand's own retrained tagging model (a TaggerVersion id); None: the shipped one.
     # Every web process reads it with the brand, so a swap is one committed update.
     tagger_version_id: Mapped[int | None] = mapped_column()
+    # The event kinds the brand's active webhooks listen to, kept with the webhooks: every
+    # customer post reads the brand anyway, so it knows without a query whether to record one.
+    webhook_events: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     touchpoints: Mapped[list["Touchpoint"]] = relationship(

@@ -36,17 +36,24 @@ class HttpReceiver:
     """An HTTP server on 127.0.0.1 that records every POST; answers `status` (200)."""
 
     def __init__(self):
-        self.requests, self.status = [], 200
+        self.requests, self.status, self.delay = [], 200, 0.0
+        # Statuses to answer in turn before falling back to `status`, e.g. [500, 500].
+        self.statuses = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers),
-                                          "body": body})
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                                          "body": body, "at": time.monotonic()})
+                time.sleep(receiver.delay)
+                status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:  # the client gave up waiting
+                    pass
 
             def log_message(self, *args):
                 pass

@@ -1,11 +1,14 @@
-"""Staff alerts through Apprise, fed by a transactional outbox relayed to the job queue."""
+"""Staff alerts through Apprise and CRM webhooks, fed by a transactional outbox."""
 from app import events
 
 
-def on_conversation_started(conversation, **_):
+def on_committed_change(_sender, **_):
     from app.alerts import outbox
-    outbox.relay()  # right away; the worker's sweep catches what this cannot hand over
+    # Right away; the worker's sweep catches what this cannot hand over (Redis down).
+    outbox.relay_if_recorded()
 
 
 def init_app(app):
-    events.conversation_started.connect(on_conversation_started)
+    for signal in (events.conversation_started, events.message_posted,
+                   events.conversation_changed):
+        signal.connect(on_committed_change)

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app import events, jobs
+from app.alerts import outbox
 from app.alerts.service import compose, send
 from models import AlertTarget, Escalation, Message, StaffMember, Team, db
 from models.common import utcnow
@@ -87,6 +88,8 @@ def escalate(escalation_id):
         conversation.assignee = people[0]
         people = people[:1]
     _record(conversation, level, people)
+    outbox.record(conversation, "conversation.escalated", level=level.position + 1,
+                  action=level.action)
     db.session.commit()
     events.conversation_changed.send(conversation)
     _alert(conversation, level, people)

@@ -7,6 +7,8 @@ the next relay (after the next commit, or the worker's sweep every few seconds) 
 import logging
 import time
 
+from flask import g
+
 from app import jobs
 from models import OutboxEvent, db
 from models.common import utcnow
@@ -15,12 +17,30 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
 
 
-def record(conversation, kind, **payload):
-    """Add an outbox event for `conversation` to the current session (not committed)."""
+def record(conversation, kind, message=None, **payload):
+    """Add an outbox event for `conversation` to the current session (not committed).
+
+    Events other than a new conversation (which alerts staff) are only recorded when one of
+    the brand's webhooks listens to them."""
+    if kind != "conversation.created" and kind not in (conversation.brand.webhook_events or ()):
+        return None
     event = OutboxEvent(brand_id=conversation.brand.id, conversation=conversation, kind=kind,
                         payload=payload)
+    if message is not None:
+        # A message written by Core (the customer post) has its id; an ORM one gets it at flush.
+        if message.id is not None:
+            event.message_id = message.id
+        else:
+            event.message = message
     db.session.add(event)
+    g.kulak_outbox_recorded = True
     return event
+
+
+def relay_if_recorded():
+    """Relay after a commit that recorded outbox events (called by the domain events)."""
+    if g.pop("kulak_outbox_recorded", False):
+        relay()
 
 
 def relay():
@@ -54,12 +74,13 @@ def relay():
 def sweep_forever(app, stop=None):
     """Relay left-over events and queue overdue escalations every few seconds (run by the
     worker, on a thread)."""
-    from app.alerts.escalation import queue_overdue
+    from app.alerts import escalation, webhooks
     while stop is None or not stop.is_set():
         with app.app_context():
             try:
                 relay()
-                queue_overdue()
+                escalation.queue_overdue()
+                webhooks.queue_overdue()
             except Exception:  # noqa: BLE001 - the database may be restarting: try again
                 log.exception("outbox sweep failed")
             finally:

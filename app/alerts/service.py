@@ -90,13 +90,14 @@ def conversation_link(conversation):
 
 
 def dispatch(event_id):
-    """Do what an outbox event calls for (an RQ job: safe to run twice)."""
+    """Do what an outbox event calls for: alerts, then webhooks (an RQ job: safe to run twice)."""
+    from app.alerts import webhooks
     event = db.session.get(OutboxEvent, event_id)
     if event is None or event.conversation is None:
         return 0
-    if event.kind == "conversation.created":
-        return alert_about(event)
-    return 0
+    sent = alert_about(event) if event.kind == "conversation.created" else 0
+    webhooks.fan_out(event)
+    return sent
 
 
 def alert_about(event):

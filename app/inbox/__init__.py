@@ -3,7 +3,7 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-from app.inbox import alerts, auth, canned, routes, rules, tagger  # noqa: E402,F401
+from app.inbox import alerts, auth, canned, routes, rules, tagger, webhooks  # noqa: E402,F401
 
 
 @bp.context_processor

@@ -1,6 +1,17 @@
 """Staff forms; Flask-WTF adds a CSRF token to every one of them."""
+from urllib.parse import urlsplit
+
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -9,6 +20,7 @@ from app.widget.forms import CLIENT_ID_PATTERN, EMAIL, strip
 from models.alerting import ALERT_URL_MAX
 from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX
 from models.conversation import TAG_FIELDS
+from models.webhook import WEBHOOK_URL_MAX
 
 TOO_LONG = _l("Please use at most %(max)d characters (it has %(length)d).")
 
@@ -102,3 +114,29 @@ class AlertTargetForm(Form):
     url = StringField(_l("Apprise URL"), filters=[strip], validators=[
         DataRequired(message=_l("Please enter where alerts should go.")),
         Length(max=ALERT_URL_MAX, message=TOO_LONG), _apprise_url])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice: every option visible, no script needed."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _http_url(form, field):
+    parts = urlsplit(field.data or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(_l("Please enter a full http:// or https:// address, e.g. "
+                                 "https://crm.example.com/kulak-events."))
+
+
+class WebhookForm(Form):
+    url = StringField(_l("Endpoint URL"), filters=[strip], validators=[
+        DataRequired(message=_l("Please enter the address that receives the events.")),
+        Length(max=WEBHOOK_URL_MAX, message=TOO_LONG), _http_url])
+    events = MultiCheckboxField(_l("Events"), choices=[
+        SelectChoice("conversation.created", _l("A conversation starts")),
+        SelectChoice("message.created", _l("A message is written")),
+        SelectChoice("conversation.escalated", _l("A conversation is escalated")),
+        SelectChoice("conversation.resolved", _l("A conversation is resolved"))],
+        validators=[DataRequired(message=_l("Please choose at least one event."))])

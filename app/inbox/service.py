@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
 
 from app import events
+from app.alerts import outbox
 from app.tagging import retrain
 from app.tagging import service as tagging
 from models import CannedReply, Conversation, StaffMember, TagCorrection, Team, db
@@ -105,6 +106,7 @@ def reply(conversation, staff, body, client_id=None):
     # A retry is caught by the unique (conversation, client id) key at commit, not by a
     # look-up first: the common case, a new message, then costs no extra query.
     message = conversation.add_message("staff", body, client_id=client_id, staff=staff)
+    outbox.record(conversation, "message.created", message=message)
     # Taking an unassigned conversation changes the header's buttons, not only its status.
     taken = conversation.assignee_id is None
     conversation.first_response_at = conversation.first_response_at or message.created_at
@@ -143,6 +145,7 @@ def transfer_to_team(conversation, staff, team):
 
 def resolve(conversation, staff):
     conversation.status, conversation.resolved_at = "resolved", utcnow()
+    outbox.record(conversation, "conversation.resolved")
     _activity(conversation, _in_brand_language(
         conversation, RESOLVED, who=staff.name))
     db.session.commit()

@@ -87,18 +87,24 @@ def start_conversation(brand, touchpoint, form, language, survey_response=None):
         customer_name=form.name.data or None, customer_contact=form.contact.data or None)
     conversation.retag(tagging.tags_for(conversation, form.body.data, survey_response))
     routing.route(conversation)
-    conversation.add_message("customer", form.body.data, client_id=client_id)
+    first = conversation.add_message("customer", form.body.data, client_id=client_id)
     conversation.add_message("system", acknowledgement(brand, language, conversation))
     if survey_response is not None:
         survey_response.conversation = conversation
     db.session.add(conversation)
     outbox.record(conversation, "conversation.created")  # committed with it, or not at all
+    outbox.record(conversation, "message.created", message=first)
     Escalation.plan(conversation)
     existing, created = commit_once(lambda: Conversation.by_client_id(client_id))
     if not created:
         return existing, False
     events.conversation_started.send(conversation)
     return conversation, True
+
+
+def _with_outbox_event(message):
+    outbox.record(message.conversation, "message.created", message=message)
+    return message
 
 
 def post_customer_message(conversation, body, client_id=None):
@@ -111,7 +117,7 @@ def post_customer_message(conversation, body, client_id=None):
     tags = tagging.tags_for(conversation, body)
     message, created = commit_once(
         lambda: conversation.message_with(client_id),
-        lambda: conversation.insert_customer_message(body, client_id, tags))
+        lambda: _with_outbox_event(conversation.insert_customer_message(body, client_id, tags)))
     if created:
         # New tags or a reopened conversation change the header staff see, not just the thread.
         events.message_posted.send(message, changed=reopened or bool(tags))

@@ -51,6 +51,11 @@ def lead(app, demo):
 
 
 @pytest.fixture
+def manager(app, demo):
+    return Staff(app, "manager@demo.example")
+
+
+@pytest.fixture
 def alerts_queue(app, monkeypatch):
     """Yield the empty "alerts" queue on the local Redis; the app is not pointed at it yet.
 

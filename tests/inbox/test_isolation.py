@@ -21,6 +21,7 @@ from models import (
     StaffMember,
     Team,
     Touchpoint,
+    Webhook,
     db,
 )
 
@@ -35,7 +36,7 @@ EXPECTED_ENDPOINTS = {"inbox.conversation", "inbox.reply", "inbox.note", "inbox.
                       "inbox.transfer", "inbox.set_status", "inbox.correct_tag",
                       "inbox.insert_canned", "inbox.edit_canned", "inbox.delete_canned",
                       "inbox.delete_routing_rule", "inbox.test_alert_target",
-                      "inbox.delete_alert_target"}
+                      "inbox.delete_alert_target", "inbox.delete_webhook"}
 
 
 def build_rival(session, intruder_staff=None, intruder_team=None):
@@ -55,7 +56,9 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
     rule = RoutingRule(brand_id=brand.id, team_id=team.id, category="rival-only")
     pager = AlertTarget(brand_id=brand.id, staff_id=staff.id, label="Rival pager",
                         url="json://127.0.0.1:9/rival")
-    session.add_all([rule, pager])
+    hook = Webhook(brand_id=brand.id, url="https://rival.example/hook",
+                   events=["conversation.created"])
+    session.add_all([rule, pager, hook])
     session.flush()
     variants = [dict(status=s, assignee_id=staff.id, team_id=team.id, urgency="urgent")
                 for s in ("open", "pending", "resolved")] + [{}]
@@ -71,7 +74,8 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
     session.add_all(made)
     session.commit()
     return dict(brand=brand.id, email=staff.email, staff=staff.id, team=team.id, canned=canned.id,
-                rule=rule.id, target=pager.id, touchpoint=brand.touchpoints[0].id,
+                rule=rule.id, target=pager.id, webhook=hook.id,
+                touchpoint=brand.touchpoints[0].id,
                 conversations=[c.id for c in made], tokens=[c.token for c in made])
 
 
@@ -115,12 +119,14 @@ def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, 
     db.session.commit()
     our_pager = AlertTarget(brand_id=demo.id, staff_id=agent.member.id, label="Our pager",
                             url=f"json://127.0.0.1:{http_receiver.port}/ours")
-    db.session.add(our_pager)
+    our_hook = Webhook(brand_id=demo.id, url="https://ours.example/hook", events=[])
+    db.session.add_all([our_pager, our_hook])
     db.session.commit()
     own = {"conversation_id": [conversation(demo, "Our guest").id], "canned_id": [ours.id],
-           "rule_id": [our_rule.id], "target_id": [our_pager.id]}
+           "rule_id": [our_rule.id], "target_id": [our_pager.id], "webhook_id": [our_hook.id]}
     theirs = {"conversation_id": rival["conversations"], "canned_id": [rival["canned"]],
-              "rule_id": [rival["rule"]], "target_id": [rival["target"]]}
+              "rule_id": [rival["rule"]], "target_id": [rival["target"]],
+              "webhook_id": [rival["webhook"]]}
     form = {"csrf_token": agent.token, "body": "Intruder", "note": "Intruder", "title": "Intruder",
             "target": f"staff:{agent.member.id}", "field": "sentiment", "value": "negative",
             "canned": str(ours.id), "client_id": uuid.uuid4().hex}
@@ -132,7 +138,7 @@ def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, 
             assert not any(secret in answer.text for secret in SECRETS)
     assert everything(db.session) == before
     # The same requests for the brand's own things reach the views: those 404s were about B.
-    deletes_last = {"inbox.delete_canned", "inbox.delete_alert_target"}
+    deletes_last = {"inbox.delete_canned", "inbox.delete_alert_target", "inbox.delete_webhook"}
     for method, rule in sorted(cases, key=lambda case: case[1].endpoint in deletes_last):
         for url in urls(rule, own):
             answer = agent.client.open(url, method=method, data=form if method == "POST" else None)
