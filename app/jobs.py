@@ -15,6 +15,17 @@ ALERTS, DEFAULT, SLOW = "alerts", "default", "slow"
 QUEUES = (ALERTS, DEFAULT, SLOW)
 
 
+# Alert, escalation and webhook jobs are idempotent: a failure (the database restarting, a
+# worker killed mid-job) is simply run again.
+RETRY_INTERVALS = (1, 2, 5, 10, 30)
+
+
+def _retry(queue):
+    from rq import Retry
+    return Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)) \
+        if queue != SLOW else None
+
+
 def enqueue(function, *args, queue=DEFAULT, timeout=600, job_id=None):
     """Run `function(*args)` in the background; return the RQ job, or the thread.
 
@@ -28,7 +39,7 @@ def enqueue(function, *args, queue=DEFAULT, timeout=600, job_id=None):
         connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1,
                                     socket_timeout=2)
         return Queue(queue, connection=connection).enqueue(
-            function, *args, job_timeout=timeout, job_id=job_id)
+            function, *args, job_timeout=timeout, job_id=job_id, retry=_retry(queue))
     thread = threading.Thread(target=_run_in_app, args=(app, function, args), daemon=True,
                               name=f"kulak-job-{function.__name__}")
     thread.start()
@@ -44,7 +55,7 @@ def enqueue_at(when, function, *args, queue=ALERTS, job_id=None):
         connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1,
                                     socket_timeout=2)
         return Queue(queue, connection=connection).enqueue_at(
-            when.replace(tzinfo=UTC), function, *args, job_id=job_id)
+            when.replace(tzinfo=UTC), function, *args, job_id=job_id, retry=_retry(queue))
     delay = max(0.0, (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds())
     timer = threading.Timer(delay, _run_in_app, args=(app, function, args))
     timer.daemon = True

@@ -68,16 +68,26 @@ def alerts_queue(app, monkeypatch):
     connection.flushdb()
 
 
-@pytest.fixture
-def worker_process(app, tmp_path, alerts_queue):
-    """Start a real `kulak worker` on this test's database and the local Redis."""
+def start_worker(app, tmp_path, redis_url=REDIS_URL):
+    """Start a real `kulak worker` process on this test's database and `redis_url`."""
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": REDIS_URL, "KULAK_INSTANCE": str(tmp_path),
+           "REDIS_URL": redis_url, "KULAK_INSTANCE": str(tmp_path),
            "KULAK_PUBLIC_URL": "http://kulak.test"}
     log = open(tmp_path / "worker.log", "wb")
-    process = subprocess.Popen(kulak_command("worker"), env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(kulak_command("worker"), env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.fixture
+def worker_process(app, tmp_path, alerts_queue):
+    """A real `kulak worker` on this test's database and the local Redis."""
+    process = start_worker(app, tmp_path)
     yield process
+    stop_worker(process)
+
+
+def stop_worker(process):
+    """Stop a worker and everything it started (its sweep, its scheduler, a job's fork)."""
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(10)

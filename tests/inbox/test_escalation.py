@@ -150,13 +150,14 @@ def test_urgent_conversations_get_the_shorter_deadlines(client, demo):
 
 
 def test_through_a_real_worker_the_scheduled_level_fires_on_time(
-        app, client, demo, people, monkeypatch, worker_process, http_receiver):
+        app, client, demo, people, monkeypatch, worker_process, http_receiver, tmp_path):
     policy(demo, ("reply", 3, 3, "alert", "role", "lead"))
     hook(people["lead"], http_receiver, "lead")
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
     convo = opened(client)
     escalation = db.session.scalar(select(Escalation).filter_by(conversation_id=convo.id))
     assert escalation.scheduled_at is not None  # handed to RQ's scheduler at once
-    assert wait_for(lambda: escalated(http_receiver), seconds=20), "no escalation within 20 s"
+    assert wait_for(lambda: escalated(http_receiver), seconds=20), (
+        "no escalation within 20 s", (tmp_path / "worker.log").read_text()[-3000:])
     lateness = (utcnow() - escalation.due_at).total_seconds()
     assert -0.5 < lateness < 5, lateness
