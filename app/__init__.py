@@ -27,8 +27,8 @@ def create_app(overrides=None, environ=None):
     limiter.init_app(app)
     login_manager.init_app(app)
     sock.init_app(app)
+    alerts.init_app(app)  # first: a new conversation's alert is queued before anything else
     realtime.init_app(app)
-    alerts.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     assets.init_app(app)

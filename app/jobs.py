@@ -3,6 +3,7 @@
 Jobs are plain functions of ids. RQ runs them in `worker.py` (which builds the app); the
 embedded default runs them on a thread of the web process, inside an app context.
 """
+import functools
 import logging
 import threading
 from datetime import UTC, datetime
@@ -26,6 +27,14 @@ def _retry(queue):
         if queue != SLOW else None
 
 
+@functools.cache
+def _queue(url, name):
+    """Return RQ's queue `name` on `url`, over one connection pool per process and queue."""
+    from redis import Redis
+    from rq import Queue
+    return Queue(name, connection=Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2))
+
+
 def enqueue(function, *args, queue=DEFAULT, timeout=600, job_id=None):
     """Run `function(*args)` in the background; return the RQ job, or the thread.
 
@@ -34,11 +43,7 @@ def enqueue(function, *args, queue=DEFAULT, timeout=600, job_id=None):
     """
     app = current_app._get_current_object()
     if app.config["REDIS_URL"]:
-        from redis import Redis
-        from rq import Queue
-        connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1,
-                                    socket_timeout=2)
-        return Queue(queue, connection=connection).enqueue(
+        return _queue(app.config["REDIS_URL"], queue).enqueue(
             function, *args, job_timeout=timeout, job_id=job_id, retry=_retry(queue))
     thread = threading.Thread(target=_run_in_app, args=(app, function, args), daemon=True,
                               name=f"kulak-job-{function.__name__}")
@@ -50,11 +55,7 @@ def enqueue_at(when, function, *args, queue=ALERTS, job_id=None):
     """Run `function(*args)` at `when` (naive UTC): RQ's scheduler, or a timer in this process."""
     app = current_app._get_current_object()
     if app.config["REDIS_URL"]:
-        from redis import Redis
-        from rq import Queue
-        connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1,
-                                    socket_timeout=2)
-        return Queue(queue, connection=connection).enqueue_at(
+        return _queue(app.config["REDIS_URL"], queue).enqueue_at(
             when.replace(tzinfo=UTC), function, *args, job_id=job_id, retry=_retry(queue))
     delay = max(0.0, (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds())
     timer = threading.Timer(delay, _run_in_app, args=(app, function, args))

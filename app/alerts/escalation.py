@@ -5,6 +5,7 @@ the worker's sweep re-queues any level overdue by more than a few seconds, in ca
 it. The job is idempotent: it claims its level with one conditional update before acting.
 """
 import logging
+import time
 from datetime import timedelta
 
 from flask_babel import force_locale
@@ -19,19 +20,29 @@ from models.common import utcnow
 log = logging.getLogger(__name__)
 # A level this late was not run by its scheduled job (Redis restarted, worker down): run it.
 OVERDUE_GRACE = timedelta(seconds=3)
+# A job this much early waits; earlier than that, it is scheduled again for its deadline.
+EARLY_WAIT_SECONDS = 1.5
 
 
-def schedule_pending():
-    """Hand each planned, unscheduled level to the scheduler; return how many."""
+def schedule_pending(conversation_ids=None):
+    """Hand planned, unscheduled levels (of these conversations, else all) to the scheduler;
+    return how many."""
     scheduled = 0
-    for escalation in Escalation.unscheduled():
-        jobs.enqueue_at(escalation.due_at, escalate, escalation.id,
+    for escalation in Escalation.unscheduled(conversation_ids):
+        jobs.enqueue_at(_next_whole_second(escalation.due_at), escalate, escalation.id,
                         job_id=f"kulak-escalation-{escalation.id}")
         db.session.execute(db.update(Escalation).where(Escalation.id == escalation.id)
                            .values(scheduled_at=utcnow()))
         db.session.commit()
         scheduled += 1
     return scheduled
+
+
+def _next_whole_second(moment):
+    """RQ's scheduler works in whole seconds and may run a job up to a second early: asking
+    for the next whole second keeps a level from ever firing before its deadline."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
 
 
 def queue_overdue():
@@ -73,6 +84,14 @@ def escalate(escalation_id):
     escalation = db.session.get(Escalation, escalation_id)
     if escalation is None or escalation.fired_at or escalation.stopped_at:
         return None
+    early = (escalation.due_at - utcnow()).total_seconds()
+    if early > EARLY_WAIT_SECONDS:  # queued far too soon (a clock step): try again on time
+        jobs.enqueue_at(_next_whole_second(escalation.due_at), escalate, escalation.id,
+                        job_id=f"kulak-escalation-{escalation.id}-again")
+        return None
+    if early > 0:
+        time.sleep(early)
+        db.session.expire_all()  # what staff did meanwhile counts
     conversation, level = escalation.conversation, escalation.level
     if awaited_done(conversation, level.waits_for):
         _stop_chain(escalation)

@@ -6,6 +6,7 @@ the next relay (after the next commit, or the worker's sweep every few seconds) 
 """
 import logging
 import time
+from datetime import timedelta
 
 from flask import g
 
@@ -15,6 +16,7 @@ from models.common import utcnow
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
+SWEEP_GRACE = timedelta(seconds=3)
 
 
 def record(conversation, kind, message=None, **payload):
@@ -33,23 +35,28 @@ def record(conversation, kind, message=None, **payload):
         else:
             event.message = message
     db.session.add(event)
-    g.kulak_outbox_recorded = True
+    g.setdefault("kulak_outbox", []).append(event)
     return event
 
 
 def relay_if_recorded():
-    """Relay after a commit that recorded outbox events (called by the domain events)."""
-    if g.pop("kulak_outbox_recorded", False):
-        relay()
+    """Relay, after its commit, what this request or job recorded (called by domain events).
+
+    Only its own events: with a hundred conversations opening at once, each request relaying
+    everything unrelayed would queue every event a hundred times."""
+    events = [e for e in g.pop("kulak_outbox", []) if e.id is not None]
+    if events:
+        relay(OutboxEvent.unrelayed(ids=[e.id for e in events]),
+              [e.conversation_id for e in events if e.kind == "conversation.created"])
 
 
-def relay():
-    """Queue every committed, unrelayed event and schedule new escalation levels; return how
-    many events were queued."""
+def relay(events, new_conversation_ids=None):
+    """Queue committed, unrelayed `events`, then schedule the escalation levels of the
+    conversations named (None: every level still unscheduled); return how many were queued."""
     from app.alerts.escalation import schedule_pending
     from app.alerts.service import dispatch
     queued = 0
-    for event in OutboxEvent.unrelayed():
+    for event in events:
         try:
             jobs.enqueue(dispatch, event.id, queue=jobs.ALERTS, job_id=f"kulak-event-{event.id}")
         except Exception as error:  # noqa: BLE001 - Redis down: the sweep retries later
@@ -64,7 +71,7 @@ def relay():
         queued += 1
     db.session.rollback()
     try:
-        schedule_pending()
+        schedule_pending(new_conversation_ids)
     except Exception as error:  # noqa: BLE001 - Redis down: the sweep queues them when due
         log.warning("escalations stay planned in the database (%s)", error)
         db.session.rollback()
@@ -72,13 +79,14 @@ def relay():
 
 
 def sweep_forever(app, stop=None):
-    """Relay left-over events and queue overdue escalations every few seconds (run by the
-    worker, on a thread)."""
+    """Relay what the web processes could not (Redis was down), and queue overdue escalation
+    levels and webhook attempts, every second (the worker's sweep process)."""
     from app.alerts import escalation, webhooks
     while stop is None or not stop.is_set():
         with app.app_context():
             try:
-                relay()
+                # Events younger than the grace are still being relayed by their request.
+                relay(OutboxEvent.unrelayed(older_than=SWEEP_GRACE))
                 escalation.queue_overdue()
                 webhooks.queue_overdue()
             except Exception:  # noqa: BLE001 - the database may be restarting: try again

@@ -115,7 +115,7 @@ def test_with_redis_down_the_conversation_is_kept_and_its_alert_arrives_once_lat
     assert http_receiver.requests == []
 
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)  # Redis is back
-    assert outbox.relay() == 1 and outbox.relay() == 0
+    assert outbox.relay(OutboxEvent.unrelayed()) == 1 and outbox.relay(OutboxEvent.unrelayed()) == 0
     assert alerts_queue.count == 1
     SimpleWorker([alerts_queue], connection=alerts_queue.connection).work(burst=True)
     assert len(http_receiver.requests) == 1

@@ -2,6 +2,7 @@
 once per level however many workers run, and stops as soon as staff do what it waits for."""
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select
@@ -44,6 +45,14 @@ def opened(client, body="Could we have an extra blanket?"):
     return db.session.scalar(select(Conversation).filter_by(token=token))
 
 
+def due_now(convo):
+    """Bring the conversation's first level's deadline to now; return that level."""
+    escalation = db.session.scalar(select(Escalation).filter_by(conversation_id=convo.id))
+    escalation.due_at = utcnow()
+    db.session.commit()
+    return escalation
+
+
 def timeline(convo):
     db.session.expire_all()
     return db.session.execute(select(Message.body, Message.internal).filter_by(
@@ -65,7 +74,7 @@ def test_a_level_fires_at_its_deadline_and_both_sides_see_it(client, demo, peopl
     convo = opened(client)
     assert wait_for(lambda: escalated(http_receiver), seconds=10)
     late = utcnow() - convo.created_at
-    assert late.total_seconds() >= 1.0
+    assert late.total_seconds() >= 1.0  # not before the deadline
     [alert] = escalated(http_receiver)
     assert "escalated, no reply after" in alert["title"]
     assert f"/inbox/c/{convo.id}" in alert["message"]
@@ -97,7 +106,7 @@ def test_a_level_run_by_two_workers_at_once_fires_once(client, demo, people, htt
     policy(demo, ("reply", 3600, 3600, "reassign", "role", "manager"))
     hook(people["manager"], http_receiver, "manager")
     convo = opened(client, "Still no towels in room 412")
-    escalation = db.session.scalar(select(Escalation).filter_by(conversation_id=convo.id))
+    escalation = due_now(convo)
     outcomes = []
 
     def worker():
@@ -121,7 +130,7 @@ def test_a_level_run_by_two_workers_at_once_fires_once(client, demo, people, htt
 def test_each_awaited_action_stops_its_level(client, demo, agent, waits_for):
     policy(demo, (waits_for, 3600, 3600, "alert", "role", "lead"))
     convo = opened(client)
-    escalation = db.session.scalar(select(Escalation).filter_by(conversation_id=convo.id))
+    escalation = due_now(convo)
     if waits_for == "seen":
         agent.get(f"/inbox/c/{convo.id}")
     elif waits_for == "note":
@@ -136,7 +145,7 @@ def test_each_awaited_action_stops_its_level(client, demo, agent, waits_for):
 def test_a_level_whose_action_has_not_happened_fires(client, demo):
     policy(demo, ("note", 3600, 3600, "alert", "role", "lead"))
     convo = opened(client)
-    escalation = db.session.scalar(select(Escalation).filter_by(conversation_id=convo.id))
+    escalation = due_now(convo)
     assert escalate(escalation.id) == "fired"
     assert escalate(escalation.id) is None  # a retry after it fired does nothing
 
@@ -160,4 +169,18 @@ def test_through_a_real_worker_the_scheduled_level_fires_on_time(
     assert wait_for(lambda: escalated(http_receiver), seconds=20), (
         "no escalation within 20 s", (tmp_path / "worker.log").read_text()[-3000:])
     lateness = (utcnow() - escalation.due_at).total_seconds()
-    assert -0.5 < lateness < 5, lateness
+    assert 0 <= lateness < 5, lateness  # never before the deadline
+
+
+def test_a_level_queued_too_early_waits_for_its_deadline(client, demo):
+    policy(demo, ("reply", 3600, 3600, "alert", "role", "lead"))
+    convo = opened(client)
+    escalation = due_now(convo)
+    escalation.due_at = utcnow() + timedelta(seconds=0.6)
+    db.session.commit()
+    started = time.monotonic()
+    assert escalate(escalation.id) == "fired"
+    assert time.monotonic() - started >= 0.5
+    db.session.expire_all()
+    fired = db.session.get(Escalation, escalation.id)
+    assert fired.fired_at >= fired.due_at
