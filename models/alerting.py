@@ -14,6 +14,8 @@ from models.common import LABEL_MAX, utcnow
 
 ALERT_URL_MAX = 1000
 DETAIL_MAX = 500
+# Events that alert staff, recorded whether or not a webhook listens.
+ALERTING_KINDS = ("conversation.created", "conversation.escalated")
 
 
 class AlertTarget(db.Model):
@@ -53,9 +55,14 @@ class OutboxEvent(db.Model):
     message: Mapped["Message | None"] = relationship()  # noqa: F821
 
     @classmethod
-    def unrelayed(cls, limit=200):
-        return db.session.scalars(db.select(cls).where(cls.relayed_at.is_(None))
-                                  .order_by(cls.id).limit(limit)).all()
+    def unrelayed(cls, ids=None, older_than=None, limit=200):
+        """Return events not yet on a queue: among `ids`, or older than `older_than`."""
+        query = db.select(cls).where(cls.relayed_at.is_(None))
+        if ids is not None:
+            query = query.where(cls.id.in_(ids))
+        if older_than is not None:
+            query = query.where(cls.created_at < utcnow() - older_than)
+        return db.session.scalars(query.order_by(cls.id).limit(limit)).all()
 
 
 class AlertDelivery(db.Model):

@@ -1,5 +1,6 @@
 """The brand aggregate: a brand, its touchpoints and its conversation categories."""
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,7 @@ from models import db
 from models.common import LABEL_MAX, NAME_MAX, SLUG_MAX, localized, utcnow
 
 TOUCHPOINT_KINDS = ("room", "table", "kiosk", "web", "link")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Brand(db.Model):
@@ -29,6 +31,9 @@ class Brand(db.Model):
     # The event kinds the brand's active webhooks listen to, kept with the webhooks: every
     # customer post reads the brand anyway, so it knows without a query whether to record one.
     webhook_events: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # {"mon": ["09:00", "18:00"], ...} in the brand's zone; a day left out is closed; no
+    # entry at all means open around the clock.
+    business_hours: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     touchpoints: Mapped[list["Touchpoint"]] = relationship(
@@ -50,6 +55,26 @@ class Brand(db.Model):
 
     def active_categories(self):
         return [c for c in self.categories if c.active]
+
+    def local(self, utc_naive):
+        """Return a naive UTC moment as an aware time in the brand's zone."""
+        return utc_naive.replace(tzinfo=UTC).astimezone(ZoneInfo(self.timezone))
+
+    def next_opening(self, utc_naive):
+        """Return (naive UTC) when the brand is next open: the moment itself if open then."""
+        if not self.business_hours:
+            return utc_naive
+        local = self.local(utc_naive)
+        for day in range(8):
+            date = (local + timedelta(days=day)).date()
+            hours = self.business_hours.get(WEEKDAYS[date.weekday()])
+            if not hours:
+                continue
+            opens, closes = (datetime.combine(date, time.fromisoformat(h), local.tzinfo)
+                             for h in hours)
+            if local < closes:
+                return max(local, opens).astimezone(UTC).replace(tzinfo=None)
+        return utc_naive  # no open day at all: treat as always open rather than never
 
     def frame_ancestors(self):
         """Return the CSP frame-ancestors source list for this brand's customer pages."""

@@ -53,6 +53,8 @@ class Conversation(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column()
     # The newest customer message a member of staff has had on screen ("seen").
     staff_seen_message_id: Mapped[int | None] = mapped_column()
+    # The highest escalation level that has fired (1 = the first), shown in the inbox.
+    escalated_level: Mapped[int | None] = mapped_column()
 
     brand: Mapped["Brand"] = relationship()  # noqa: F821
     touchpoint: Mapped["Touchpoint | None"] = relationship()  # noqa: F821

@@ -63,17 +63,23 @@ class Escalation(db.Model):
     def plan(cls, conversation):
         """Add the brand's levels' deadlines for a new conversation (not committed)."""
         start = conversation.created_at or utcnow()
-        urgent = conversation.urgency == "urgent"
-        planned = [cls(conversation=conversation, level=level, due_at=start + level.delay(urgent))
-                   for level in EscalationLevel.for_brand(conversation.brand.id)]
+        urgent, brand = conversation.urgency == "urgent", conversation.brand
+        # A level that would fall due while the brand is closed waits for it to open, unless
+        # the conversation is urgent.
+        planned = [cls(conversation=conversation, level=level,
+                       due_at=start + level.delay(True) if urgent
+                       else brand.next_opening(start + level.delay(False)))
+                   for level in EscalationLevel.for_brand(brand.id)]
         db.session.add_all(planned)
         return planned
 
     @classmethod
-    def unscheduled(cls, limit=200):
-        return db.session.scalars(db.select(cls).where(
+    def unscheduled(cls, conversation_ids=None, limit=200):
+        query = db.select(cls).where(
             cls.scheduled_at.is_(None), cls.fired_at.is_(None), cls.stopped_at.is_(None))
-            .order_by(cls.due_at).limit(limit)).all()
+        if conversation_ids is not None:
+            query = query.where(cls.conversation_id.in_(conversation_ids))
+        return db.session.scalars(query.order_by(cls.due_at).limit(limit)).all()
 
     @classmethod
     def overdue(cls, grace, limit=200):

@@ -1,5 +1,5 @@
 """The staff aggregate: staff members of a brand and the teams they belong to."""
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
@@ -42,6 +42,9 @@ class StaffMember(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When routing last gave this person a conversation: ties go round robin by it.
     last_routed_at: Mapped[datetime | None] = mapped_column()
+    # Alerts wait out these hours (brand's local time; may span midnight) unless urgent.
+    quiet_from: Mapped[time | None] = mapped_column()
+    quiet_until: Mapped[time | None] = mapped_column()
 
     teams: Mapped[list[Team]] = relationship(
         secondary=team_membership, back_populates="members")
@@ -49,6 +52,18 @@ class StaffMember(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def quiet_end(self, local_now):
+        """Return when this person's quiet hours end (local), or None if they are not in them."""
+        start, end = self.quiet_from, self.quiet_until
+        if start is None or end is None or start == end:
+            return None
+        clock = local_now.time()
+        inside = start <= clock < end if start < end else (clock >= start or clock < end)
+        if not inside:
+            return None
+        ends = local_now.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+        return ends if ends > local_now else ends + timedelta(days=1)
 
     def set_password(self, password):
         """Store a scrypt hash of `password` (werkzeug's default KDF)."""

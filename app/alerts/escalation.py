@@ -13,8 +13,7 @@ from flask_babel import gettext as _
 
 from app import events, jobs
 from app.alerts import outbox
-from app.alerts.service import compose, send
-from models import AlertTarget, Escalation, Message, StaffMember, Team, db
+from models import Escalation, Message, StaffMember, Team, db
 from models.common import utcnow
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def escalate(escalation_id):
     """Fire one level unless what it waits for happened (an RQ job: safe to run twice)."""
     escalation = db.session.get(Escalation, escalation_id)
     if escalation is None or escalation.fired_at or escalation.stopped_at:
-        return None
+        return None  # gone with its level, fired already, or stopped
     early = (escalation.due_at - utcnow()).total_seconds()
     if early > EARLY_WAIT_SECONDS:  # queued far too soon (a clock step): try again on time
         jobs.enqueue_at(_next_whole_second(escalation.due_at), escalate, escalation.id,
@@ -107,11 +106,15 @@ def escalate(escalation_id):
         conversation.assignee = people[0]
         people = people[:1]
     _record(conversation, level, people)
+    conversation.escalated_level = max(conversation.escalated_level or 0, level.position + 1)
+    # The alert goes out through the outbox like any other: once per target, held for quiet
+    # hours unless urgent, and in the same commit as the escalation it reports.
     outbox.record(conversation, "conversation.escalated", level=level.position + 1,
-                  action=level.action)
+                  action=level.action, waits_for=level.waits_for,
+                  minutes=level.delay(conversation.urgency == "urgent").total_seconds() / 60,
+                  staff_ids=[person.id for person in people])
     db.session.commit()
     events.conversation_changed.send(conversation)
-    _alert(conversation, level, people)
     return "fired"
 
 
@@ -142,13 +145,3 @@ def _record(conversation, level, people):
 def _waits_for_label(waits_for):
     return {"reply": _("staff reply"), "seen": _("staff reading it"),
             "note": _("internal note"), "resolved": _("resolution")}[waits_for]
-
-
-def _alert(conversation, level, people):
-    minutes = level.delay(conversation.urgency == "urgent").total_seconds() / 60
-    title, body = compose(conversation, headline=f"escalated, no {level.waits_for} "
-                                                 f"after {minutes:g} min")
-    for target in AlertTarget.of_staff([person.id for person in people]):
-        problem = send(target.url, title, body)
-        if problem:
-            log.warning("escalation alert to target %s failed: %s", target.id, problem)

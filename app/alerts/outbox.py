@@ -12,6 +12,7 @@ from flask import g
 
 from app import jobs
 from models import OutboxEvent, db
+from models.alerting import ALERTING_KINDS
 from models.common import utcnow
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,9 @@ SWEEP_GRACE = timedelta(seconds=3)
 def record(conversation, kind, message=None, **payload):
     """Add an outbox event for `conversation` to the current session (not committed).
 
-    Events other than a new conversation (which alerts staff) are only recorded when one of
-    the brand's webhooks listens to them."""
-    if kind != "conversation.created" and kind not in (conversation.brand.webhook_events or ()):
+    Events that do not alert staff (those other than a new or escalated conversation) are
+    only recorded when one of the brand's webhooks listens to them."""
+    if kind not in ALERTING_KINDS and kind not in (conversation.brand.webhook_events or ()):
         return None
     event = OutboxEvent(brand_id=conversation.brand.id, conversation=conversation, kind=kind,
                         payload=payload)

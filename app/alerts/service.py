@@ -4,14 +4,15 @@ Every channel (email, ntfy push, SMS gateways, Telegram, Slack, JSON webhooks...
 through Apprise: a target is an Apprise URL, and nothing here knows one provider from another.
 """
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import apprise
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from app import jobs
 from models import AlertDelivery, AlertTarget, OutboxEvent, StaffMember, db
-from models.alerting import DETAIL_MAX
+from models.alerting import ALERTING_KINDS, DETAIL_MAX
 from models.common import utcnow
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ FIRST_LINE_MAX = 200
 # A claim older than this belongs to a worker that died mid-send: the retry may take it over.
 CLAIM_EXPIRES = timedelta(seconds=60)
 LEAD_ROLES = ("lead", "manager")
+# Holding an alert for less than this is not worth a scheduled job.
+HOLD_AT_LEAST = timedelta(seconds=30)
 
 
 def is_valid_url(url):
@@ -95,28 +98,76 @@ def dispatch(event_id):
     event = db.session.get(OutboxEvent, event_id)
     if event is None or event.conversation is None:
         return 0
-    sent = alert_about(event) if event.kind == "conversation.created" else 0
+    sent = alert_about(event) if event.kind in ALERTING_KINDS else 0
     webhooks.fan_out(event)
     return sent
 
 
-def alert_about(event):
-    """Alert each recipient on each of their targets, once per (event, target)."""
+def people_to_alert(event):
+    """Return the staff an event alerts: routing's choice, or the escalation level's."""
     conversation = event.conversation
-    people = {person.id: person for person in recipients(conversation)}
-    targets = AlertTarget.of_staff(list(people))
-    title, body = compose(conversation)
-    sent = 0
-    for target in targets:
-        delivery = _claim(event.id, target)
-        if delivery is None:
-            continue  # sent already, or another worker is sending it now
-        problem = send(target.url, title, body)
-        delivery.status, delivery.detail = ("failed", problem) if problem else ("sent", None)
-        delivery.finished_at = utcnow()
-        db.session.commit()
-        sent += problem is None
+    if event.kind == "conversation.created":
+        return recipients(conversation)
+    ids = event.payload.get("staff_ids") or []
+    return db.session.scalars(db.select(StaffMember).where(
+        StaffMember.id.in_(ids), StaffMember.brand_id == conversation.brand_id,
+        StaffMember.active)).all()
+
+
+def headline(event):
+    if event.kind == "conversation.escalated":
+        return (f"escalated, no {event.payload.get('waits_for', 'reply')} after "
+                f"{event.payload.get('minutes', 0):g} min")
+    return "new conversation"
+
+
+def alert_time(person, conversation, now):
+    """Return when `person` may be alerted: now when urgent; otherwise once the brand is open
+    and the person's quiet hours are over (naive UTC)."""
+    if conversation.urgency == "urgent":
+        return now
+    brand = conversation.brand
+    moment = brand.next_opening(now)
+    end = person.quiet_end(brand.local(moment))
+    if end is not None:
+        moment = brand.next_opening(end.astimezone(UTC).replace(tzinfo=None))
+    return moment
+
+
+def alert_about(event):
+    """Alert each person on each of their targets, once per (event, target); a person in
+    quiet hours, or a brand closed, holds a non-urgent alert until then."""
+    people = {person.id: person for person in people_to_alert(event)}
+    now, sent = utcnow(), 0
+    for target in AlertTarget.of_staff(list(people)):
+        when = alert_time(people[target.staff_id], event.conversation, now)
+        if when > now + HOLD_AT_LEAST:
+            jobs.enqueue_at(when, send_held_alert, event.id, target.id,
+                            job_id=f"kulak-held-{event.id}-{target.id}")
+            continue
+        sent += deliver(event, target)
     return sent
+
+
+def send_held_alert(event_id, target_id):
+    """Send an alert held for quiet hours or closing time (an RQ job: safe to run twice)."""
+    event, target = db.session.get(OutboxEvent, event_id), db.session.get(AlertTarget, target_id)
+    if event is None or target is None:
+        return 0
+    return deliver(event, target)
+
+
+def deliver(event, target):
+    """Send the event's alert to one target unless it went already; return 1 if it arrived."""
+    delivery = _claim(event.id, target)
+    if delivery is None:
+        return 0  # sent already, or another worker is sending it now
+    title, body = compose(event.conversation, headline(event))
+    problem = send(target.url, title, body)
+    delivery.status, delivery.detail = ("failed", problem) if problem else ("sent", None)
+    delivery.finished_at = utcnow()
+    db.session.commit()
+    return int(problem is None)
 
 
 def _claim(event_id, target):

@@ -3,7 +3,16 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-from app.inbox import alerts, auth, canned, routes, rules, tagger, webhooks  # noqa: E402,F401
+from app.inbox import (  # noqa: E402,F401
+    alerts,
+    auth,
+    canned,
+    escalation,
+    routes,
+    rules,
+    tagger,
+    webhooks,
+)
 
 
 @bp.context_processor

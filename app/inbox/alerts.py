@@ -8,14 +8,16 @@ from app.alerts.service import test_alert
 from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp
-from app.inbox.forms import ActionForm, AlertTargetForm
+from app.inbox.forms import ActionForm, AlertTargetForm, QuietHoursForm
 from models import AlertTarget
 
 
-def _page(form, tried=None, problem=None, status=200):
+def _page(form, tried=None, problem=None, status=200, quiet_form=None):
     targets = AlertTarget.of_staff([current_user.id])
+    quiet_form = quiet_form or QuietHoursForm(formdata=None, obj=current_user)
     return render_template("inbox/alerts.html", targets=targets, form=form, tried=tried,
-                           problem=problem, action_form=ActionForm(formdata=None)), status
+                           problem=problem, quiet_form=quiet_form,
+                           action_form=ActionForm(formdata=None)), status
 
 
 def _own_target(target_id):
@@ -57,4 +59,14 @@ def delete_alert_target(target_id):
     if ActionForm().validate_on_submit():
         db.session.delete(target)
         db.session.commit()
+    return see_other(url_for("inbox.alert_settings"))
+
+
+@bp.post("/alerts/quiet")
+def quiet_hours():
+    form = QuietHoursForm()
+    if not form.validate_on_submit():
+        return _page(AlertTargetForm(formdata=None), quiet_form=form, status=422)
+    current_user.quiet_from, current_user.quiet_until = form.quiet_from.data, form.quiet_until.data
+    db.session.commit()
     return see_other(url_for("inbox.alert_settings"))

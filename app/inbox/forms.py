@@ -5,19 +5,30 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app.core.forms import Form
 from app.widget.forms import CLIENT_ID_PATTERN, EMAIL, strip
 from models.alerting import ALERT_URL_MAX
+from models.brand import WEEKDAYS
 from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX
 from models.conversation import TAG_FIELDS
 from models.webhook import WEBHOOK_URL_MAX
@@ -140,3 +151,70 @@ class WebhookForm(Form):
         SelectChoice("conversation.escalated", _l("A conversation is escalated")),
         SelectChoice("conversation.resolved", _l("A conversation is resolved"))],
         validators=[DataRequired(message=_l("Please choose at least one event."))])
+
+
+class QuietHoursForm(Form):
+    quiet_from = TimeField(_l("Quiet from"), validators=[Optional()])
+    quiet_until = TimeField(_l("until"), validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and (self.quiet_from.data is None) != (self.quiet_until.data is None):
+            self.quiet_until.errors.append(_l("Please give both the start and the end of your "
+                                              "quiet hours, or leave both empty."))
+            return False
+        return valid
+
+
+MINUTES = [NumberRange(min=1, max=10080, message=_l("Please give between 1 and 10080 minutes "
+                                                    "(a week)."))]
+
+
+class EscalationLevelForm(Form):
+    waits_for = SelectField(_l("Until staff"), choices=[
+        SelectChoice("reply", _l("reply to the customer")),
+        SelectChoice("seen", _l("have read it")),
+        SelectChoice("note", _l("write an internal note")),
+        SelectChoice("resolved", _l("resolve it"))])
+    after_minutes = IntegerField(_l("Wait (minutes)"), validators=[
+        InputRequired(message=_l("Please say how many minutes to wait.")), *MINUTES])
+    urgent_after_minutes = IntegerField(_l("When urgent, wait (minutes)"), validators=[
+        InputRequired(message=_l("Please say how many minutes to wait when it is urgent.")),
+        *MINUTES])
+    act = SelectField(_l("Then"), choices=[
+        SelectChoice("alert", _l("alert")), SelectChoice("reassign", _l("reassign it to"))])
+    target = SelectField(_l("Whom"), validate_choice=True,
+                         invalid_choice_message=_l("Please choose someone of this brand."))
+
+    def validate_urgent_after_minutes(self, field):
+        if self.after_minutes.data and field.data and field.data > self.after_minutes.data:
+            raise ValidationError(_l("Urgent conversations should climb at least as fast: "
+                                     "use at most %(minutes)d minutes.",
+                                     minutes=self.after_minutes.data))
+
+
+class BusinessHoursForm(Form):
+    """Opening and closing time per weekday; a day left empty is closed, all empty: always."""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for day in WEEKDAYS:
+            opens, closes = self[f"{day}_opens"], self[f"{day}_closes"]
+            if (opens.data is None) != (closes.data is None):
+                closes.errors.append(_l("Please give both the opening and the closing time, "
+                                        "or leave both empty for a closed day."))
+                valid = False
+            elif opens.data is not None and opens.data >= closes.data:
+                closes.errors.append(_l("The closing time must be after the opening time."))
+                valid = False
+        return valid
+
+    def hours(self):
+        return {day: [self[f"{day}_opens"].data.strftime("%H:%M"),
+                      self[f"{day}_closes"].data.strftime("%H:%M")]
+                for day in WEEKDAYS if self[f"{day}_opens"].data is not None}
+
+
+for _day in WEEKDAYS:
+    setattr(BusinessHoursForm, f"{_day}_opens", TimeField(validators=[Optional()]))
+    setattr(BusinessHoursForm, f"{_day}_closes", TimeField(validators=[Optional()]))

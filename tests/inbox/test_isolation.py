@@ -17,6 +17,7 @@ from models import (
     CannedReply,
     Category,
     Conversation,
+    EscalationLevel,
     RoutingRule,
     StaffMember,
     Team,
@@ -36,7 +37,8 @@ EXPECTED_ENDPOINTS = {"inbox.conversation", "inbox.reply", "inbox.note", "inbox.
                       "inbox.transfer", "inbox.set_status", "inbox.correct_tag",
                       "inbox.insert_canned", "inbox.edit_canned", "inbox.delete_canned",
                       "inbox.delete_routing_rule", "inbox.test_alert_target",
-                      "inbox.delete_alert_target", "inbox.delete_webhook"}
+                      "inbox.delete_alert_target", "inbox.delete_webhook",
+                      "inbox.delete_escalation_level"}
 
 
 def build_rival(session, intruder_staff=None, intruder_team=None):
@@ -58,7 +60,9 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
                         url="json://127.0.0.1:9/rival")
     hook = Webhook(brand_id=brand.id, url="https://rival.example/hook",
                    events=["conversation.created"])
-    session.add_all([rule, pager, hook])
+    level = EscalationLevel(brand_id=brand.id, after_seconds=60, urgent_after_seconds=60,
+                            target_value="manager")
+    session.add_all([rule, pager, hook, level])
     session.flush()
     variants = [dict(status=s, assignee_id=staff.id, team_id=team.id, urgency="urgent")
                 for s in ("open", "pending", "resolved")] + [{}]
@@ -74,7 +78,7 @@ def build_rival(session, intruder_staff=None, intruder_team=None):
     session.add_all(made)
     session.commit()
     return dict(brand=brand.id, email=staff.email, staff=staff.id, team=team.id, canned=canned.id,
-                rule=rule.id, target=pager.id, webhook=hook.id,
+                rule=rule.id, target=pager.id, webhook=hook.id, level=level.id,
                 touchpoint=brand.touchpoints[0].id,
                 conversations=[c.id for c in made], tokens=[c.token for c in made])
 
@@ -123,10 +127,11 @@ def test_every_inbox_url_with_an_id_is_404_for_another_brands_things(app, demo, 
     db.session.add_all([our_pager, our_hook])
     db.session.commit()
     own = {"conversation_id": [conversation(demo, "Our guest").id], "canned_id": [ours.id],
-           "rule_id": [our_rule.id], "target_id": [our_pager.id], "webhook_id": [our_hook.id]}
+           "rule_id": [our_rule.id], "target_id": [our_pager.id], "webhook_id": [our_hook.id],
+           "level_id": [EscalationLevel.for_brand(demo.id)[0].id]}
     theirs = {"conversation_id": rival["conversations"], "canned_id": [rival["canned"]],
               "rule_id": [rival["rule"]], "target_id": [rival["target"]],
-              "webhook_id": [rival["webhook"]]}
+              "webhook_id": [rival["webhook"]], "level_id": [rival["level"]]}
     form = {"csrf_token": agent.token, "body": "Intruder", "note": "Intruder", "title": "Intruder",
             "target": f"staff:{agent.member.id}", "field": "sentiment", "value": "negative",
             "canned": str(ours.id), "client_id": uuid.uuid4().hex}

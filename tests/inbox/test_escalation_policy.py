@@ -1,0 +1,155 @@
+"""The escalation page: managers edit the levels and the business hours; quiet hours and
+business hours hold alerts that are not urgent."""
+from datetime import datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models import AlertTarget, Brand, Conversation, Escalation, EscalationLevel, StaffMember, db
+from models.common import utcnow
+
+from ..receivers import wait_for
+from .staff import customer_journey, soup
+
+LEVEL, HOURS = 'form[action="/inbox/escalation"]', 'form[action="/inbox/escalation/hours"]'
+
+
+def add_level(staff, **fields):
+    page = staff.get("/inbox/escalation")
+    return staff.submit(page, LEVEL, **fields)
+
+
+def test_a_manager_adds_and_deletes_a_level(demo, manager, people):
+    added = add_level(manager, waits_for="seen", after_minutes="5", urgent_after_minutes="2",
+                      act="reassign", target=f"staff:{people['lead'].id}")
+    assert added.status_code == 303
+    level = EscalationLevel.for_brand(demo.id)[-1]
+    assert (level.waits_for, level.after_seconds, level.urgent_after_seconds, level.action,
+            level.target_kind, level.target_value) == (
+        "seen", 300, 120, "reassign", "staff", str(people["lead"].id))
+    page = manager.get("/inbox/escalation")
+    assert f"level-{level.id}" in page.text and "Mehmet Kaya" in soup(page).select_one(
+        f"#level-{level.id}").get_text()
+    assert manager.submit(page, f'#level-{level.id} form').status_code == 303
+    assert len(EscalationLevel.for_brand(demo.id)) == 2
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"after_minutes": "3", "urgent_after_minutes": "5"},
+     "Urgent conversations should climb at least as fast: use at most 3 minutes."),
+    ({"after_minutes": "0"}, "Please give between 1 and 10080 minutes"),
+    ({"after_minutes": "99999"}, "Please give between 1 and 10080 minutes"),
+    ({"after_minutes": ""}, "Please say how many minutes to wait."),
+    ({"target": "staff:999999"}, "Please choose someone of this brand."),
+    ({"waits_for": "lunch"}, "Not a valid choice"),
+])
+def test_a_bad_level_is_refused_with_a_clear_message(demo, manager, fields, message):
+    before = len(EscalationLevel.for_brand(demo.id))
+    refused = add_level(manager, **{"after_minutes": "10", "urgent_after_minutes": "2", **fields})
+    assert refused.status_code == 422
+    assert message in soup(refused).get_text()
+    assert len(EscalationLevel.for_brand(demo.id)) == before
+
+
+def test_agents_and_leads_read_the_policy_but_cannot_change_it(demo, agent, lead):
+    for staff in (agent, lead):
+        page = staff.get("/inbox/escalation")
+        assert page.status_code == 200 and soup(page).select_one(LEVEL) is None
+        data = {"csrf_token": staff.token, "after_minutes": "1", "urgent_after_minutes": "1",
+                "waits_for": "reply", "act": "alert", "target": "role:lead"}
+        assert staff.client.post("/inbox/escalation", data=data).status_code == 403
+        assert staff.client.post("/inbox/escalation/hours", data=data).status_code == 403
+    assert len(EscalationLevel.for_brand(demo.id)) == 2
+
+
+def test_business_hours_are_saved_and_checked(demo, manager):
+    page = manager.get("/inbox/escalation")
+    saved = manager.submit(page, HOURS, mon_opens="09:00", mon_closes="18:00")
+    assert saved.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Brand, demo.id).business_hours == {"mon": ["09:00", "18:00"]}
+    shown = soup(manager.get("/inbox/escalation")).select_one('input[name="mon_opens"]')
+    assert shown["value"] == "09:00"
+    for fields, message in [({"tue_opens": "18:00", "tue_closes": "09:00"},
+                             "The closing time must be after the opening time."),
+                            ({"wed_opens": "09:00"}, "Please give both the opening and the "
+                                                     "closing time")]:
+        refused = manager.submit(page, HOURS, **fields)
+        assert refused.status_code == 422 and message in soup(refused).get_text()
+    db.session.expire_all()
+    assert db.session.get(Brand, demo.id).business_hours == {"mon": ["09:00", "18:00"]}
+
+
+def test_next_opening_follows_the_brands_zone_and_days(demo):
+    demo.timezone, demo.business_hours = "Europe/Istanbul", {"mon": ["09:00", "18:00"],
+                                                             "tue": ["09:00", "18:00"]}
+    monday_7_local = datetime(2026, 11, 23, 4, 0)  # 07:00 in Istanbul (UTC+3)
+    assert demo.next_opening(monday_7_local) == datetime(2026, 11, 23, 6, 0)
+    monday_noon_local = datetime(2026, 11, 23, 9, 0)
+    assert demo.next_opening(monday_noon_local) == monday_noon_local  # open: now
+    tuesday_evening = datetime(2026, 11, 24, 16, 0)  # 19:00 local, closed until next Monday
+    assert demo.next_opening(tuesday_evening) == datetime(2026, 11, 30, 6, 0)
+    demo.business_hours = {}
+    assert demo.next_opening(tuesday_evening) == tuesday_evening
+
+
+def test_quiet_hours_may_span_midnight():
+    person = StaffMember(quiet_from=time(22, 0), quiet_until=time(7, 30))
+    assert person.quiet_end(datetime(2026, 11, 22, 23, 0)) == datetime(2026, 11, 23, 7, 30)
+    assert person.quiet_end(datetime(2026, 11, 23, 6, 0)) == datetime(2026, 11, 23, 7, 30)
+    assert person.quiet_end(datetime(2026, 11, 23, 12, 0)) is None
+    assert StaffMember().quiet_end(datetime(2026, 11, 23, 12, 0)) is None
+
+
+def test_a_person_sets_quiet_hours_and_only_urgent_alerts_reach_them_then(
+        client, demo, agent, people, http_receiver):
+    now = demo.local(utcnow())
+    page = agent.get("/inbox/alerts")
+    quiet = agent.submit(page, "#quiet-hours",
+                         quiet_from=(now - timedelta(hours=1)).strftime("%H:%M"),
+                         quiet_until=(now + timedelta(hours=2)).strftime("%H:%M"))
+    assert quiet.status_code == 303
+    db.session.add(AlertTarget(brand_id=demo.id, staff_id=people["agent"].id, label="Phone",
+                               url=f"json://127.0.0.1:{http_receiver.port}/agent"))
+    db.session.commit()
+    customer_journey(client, "Could we have an extra blanket please?")
+    assert not wait_for(lambda: http_receiver.requests, seconds=1.5)  # held until morning
+    customer_journey(client, "There is smoke coming out of the socket in our room, help")
+    assert wait_for(lambda: http_receiver.requests, seconds=10)  # urgent goes through
+    assert len(http_receiver.requests) == 1
+    assert http_receiver.json_bodies()[0]["title"].startswith("URGENT")
+
+
+def test_one_sided_quiet_hours_are_refused(agent):
+    refused = agent.submit(agent.get("/inbox/alerts"), "#quiet-hours", quiet_from="22:00",
+                           quiet_until="")
+    assert refused.status_code == 422
+    assert "Please give both the start and the end of your quiet hours" in refused.text
+
+
+def test_while_closed_a_level_waits_for_the_opening_unless_urgent(client, demo):
+    demo.business_hours = {"sun": ["00:00", "00:01"]}  # open one minute a week
+    db.session.commit()
+    customer_journey(client, "Could we have an extra blanket please?")
+    customer_journey(client, "There is smoke coming out of the socket in our room, help")
+    db.session.expire_all()
+    for convo in db.session.scalars(select(Conversation)):
+        first = db.session.scalar(select(Escalation).filter_by(conversation_id=convo.id)
+                                  .order_by(Escalation.due_at))
+        wait = (first.due_at - convo.created_at).total_seconds()
+        if convo.urgency == "urgent":
+            assert round(wait) == 60  # the demo's urgent level: 1 minute, open or not
+        else:
+            assert wait > 180 or demo.next_opening(convo.created_at) == convo.created_at
+
+
+def test_an_escalated_conversation_is_marked_in_the_inbox(client, demo, agent):
+    from app.alerts.escalation import escalate
+    customer_journey(client, "Could we have an extra blanket please?")
+    db.session.expire_all()
+    escalation = db.session.scalar(select(Escalation).order_by(Escalation.due_at))
+    escalation.due_at = utcnow()
+    db.session.commit()
+    assert escalate(escalation.id) == "fired"
+    row = soup(agent.get("/inbox/?view=all")).select_one(".row")
+    assert "Escalated" in row.select_one(".badges").get_text()
