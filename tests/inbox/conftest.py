@@ -70,6 +70,7 @@ def alerts_queue(app, monkeypatch):
 
 def start_worker(app, tmp_path, redis_url=REDIS_URL):
     """Start a real `kulak worker` process on this test's database and `redis_url`."""
+    tmp_path.mkdir(exist_ok=True)
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "REDIS_URL": redis_url, "KULAK_INSTANCE": str(tmp_path),
            "KULAK_PUBLIC_URL": "http://kulak.test"}
