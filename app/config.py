@@ -63,6 +63,9 @@ class Config:
         # Proxies in front of Kulak whose X-Forwarded-* headers are trusted (load balancers):
         # without this every customer behind one would share its address and rate limit.
         self.PROXY_COUNT = int(environ.get("KULAK_PROXY_COUNT") or 0)
+        # Without Redis there is no worker process: the web process sweeps the outbox itself,
+        # so held alerts and escalation levels survive a restart.
+        self.OUTBOX_SWEEP_IN_PROCESS = not self.REDIS_URL
 
     def as_dict(self):
         """Return the settings as a mapping for app.config.from_mapping."""

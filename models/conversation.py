@@ -147,9 +147,9 @@ class Conversation(db.Model):
         """Insert a customer message and mark the conversation open and waiting (not committed).
 
         Every customer post takes this path, so it is plain statements on the session's
-        connection (one on PostgreSQL) rather than a unit-of-work flush, whose bookkeeping cost more CPU than the
-        statements themselves (bench/post_throughput.py). A duplicate client id raises
-        IntegrityError here.
+        connection (one on PostgreSQL) rather than a unit-of-work flush, whose bookkeeping cost
+        more CPU than the statements themselves (bench/post_throughput.py). A duplicate client
+        id raises IntegrityError here.
         """
         now = utcnow()
         messages, conversations = Message.__table__, Conversation.__table__

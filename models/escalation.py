@@ -15,7 +15,7 @@ from models.common import utcnow
 
 # What each level waits for: the first that happens stops the chain.
 WAITS_FOR = ("reply", "seen", "note", "resolved")
-ACTIONS = ("alert", "reassign")
+ACTIONS = ("alert", "reassign", "tag_urgent")
 TARGETS = ("role", "team", "staff")
 
 

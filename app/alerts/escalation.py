@@ -105,6 +105,8 @@ def escalate(escalation_id):
     if level.action == "reassign" and people:
         conversation.assignee = people[0]
         people = people[:1]
+    elif level.action == "tag_urgent":
+        conversation.retag({"urgency": {"label": "urgent", "by": "escalation"}})
     _record(conversation, level, people)
     conversation.escalated_level = max(conversation.escalated_level or 0, level.position + 1)
     # The alert goes out through the outbox like any other: once per target, held for quiet
@@ -135,7 +137,8 @@ def _record(conversation, level, people):
         conversation.add_message("system", _(
             "Escalated: no %(awaited)s after %(minutes)s min. %(action)s %(names)s.",
             awaited=_waits_for_label(level.waits_for), minutes=f"{minutes:g}",
-            action=_("Reassigned to") if level.action == "reassign" else _("Alerted"),
+            action={"reassign": _("Reassigned to"), "tag_urgent": _("Tagged urgent; alerted")}
+            .get(level.action, _("Alerted")),
             names=names), internal=True)
     with force_locale(conversation.language):
         conversation.add_message("system", _(

@@ -182,7 +182,8 @@ class EscalationLevelForm(Form):
         InputRequired(message=_l("Please say how many minutes to wait when it is urgent.")),
         *MINUTES])
     act = SelectField(_l("Then"), choices=[
-        SelectChoice("alert", _l("alert")), SelectChoice("reassign", _l("reassign it to"))])
+        SelectChoice("alert", _l("alert")), SelectChoice("reassign", _l("reassign it to")),
+        SelectChoice("tag_urgent", _l("tag it urgent, to the top of every list, and alert"))])
     target = SelectField(_l("Whom"), validate_choice=True,
                          invalid_choice_message=_l("Please choose someone of this brand."))
 

@@ -190,3 +190,36 @@ def test_a_level_queued_too_early_waits_for_its_deadline(client, demo):
     db.session.expire_all()
     fired = db.session.get(Escalation, escalation.id)
     assert fired.fired_at >= fired.due_at
+
+
+def test_a_level_can_tag_the_conversation_urgent(client, demo, agent):
+    policy(demo, ("reply", 3600, 3600, "tag_urgent", "role", "lead"))
+    convo = opened(client)
+    assert convo.urgency == "normal"
+    assert escalate(due_now(convo).id) == "fired"
+    db.session.expire_all()
+    marked = db.session.get(Conversation, convo.id)
+    assert marked.urgency == "urgent" and marked.escalated_level == 1
+    assert "Tagged urgent; alerted Mehmet Kaya" in timeline(convo)[0][0]
+    assert soup(agent.get("/inbox/?view=all")).select_one(".row.is-urgent") is not None
+
+
+def test_without_redis_the_web_process_sweep_fires_a_level_whose_timer_was_lost(
+        app, client, demo, people, http_receiver):
+    """A restart loses the in-process timers; the sweep finds the overdue level in the table."""
+    from app.alerts.outbox import sweep_forever
+    policy(demo, ("reply", 3600, 3600, "alert", "role", "lead"))
+    hook(people["lead"], http_receiver, "lead")
+    convo = opened(client)
+    escalation = due_now(convo)  # due now, but its timer (an hour away) will never run
+    escalation.due_at = utcnow() - timedelta(seconds=10)
+    db.session.commit()
+    stop = threading.Event()
+    sweeper = threading.Thread(target=sweep_forever, args=(app, stop), daemon=True)
+    sweeper.start()
+    try:
+        assert wait_for(lambda: escalated(http_receiver), seconds=10)
+    finally:
+        stop.set()
+        sweeper.join(5)
+    assert len(escalated(http_receiver)) == 1
