@@ -66,6 +66,10 @@ class Config:
         # Without Redis there is no worker process: the web process sweeps the outbox itself,
         # so held alerts and escalation levels survive a restart.
         self.OUTBOX_SWEEP_IN_PROCESS = not self.REDIS_URL
+        # An alert job that has not finished this long after it was queued, or a claimed alert
+        # not sent this long after its claim, belongs to a worker that died: it is run again.
+        self.OUTBOX_REDISPATCH_SECONDS = int(environ.get("KULAK_OUTBOX_REDISPATCH_SECONDS") or 60)
+        self.ALERT_CLAIM_SECONDS = int(environ.get("KULAK_ALERT_CLAIM_SECONDS") or 60)
 
     def as_dict(self):
         """Return the settings as a mapping for app.config.from_mapping."""

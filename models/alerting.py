@@ -50,9 +50,19 @@ class OutboxEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set once the event is on a queue; rows left without it are relayed again.
     relayed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set when its job has done everything; a relayed event left without it for a while lost
+    # its job (a worker killed mid-job) and is relayed again.
+    dispatched_at: Mapped[datetime | None] = mapped_column()
 
     conversation: Mapped["Conversation | None"] = relationship()  # noqa: F821
     message: Mapped["Message | None"] = relationship()  # noqa: F821
+
+    @classmethod
+    def stalled(cls, after, limit=200):
+        """Return events relayed more than `after` ago whose job never finished."""
+        return db.session.scalars(db.select(cls).where(
+            cls.relayed_at < utcnow() - after, cls.dispatched_at.is_(None))
+            .order_by(cls.id).limit(limit)).all()
 
     @classmethod
     def unrelayed(cls, ids=None, older_than=None, limit=200):

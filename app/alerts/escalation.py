@@ -95,11 +95,13 @@ def escalate(escalation_id):
     if awaited_done(conversation, level.waits_for):
         _stop_chain(escalation)
         return "stopped"
+    # Claimed and acted on in one transaction: a second worker's claim waits for this one's
+    # commit and then finds it fired; a worker killed in between leaves it unclaimed.
     claimed = db.session.execute(db.update(Escalation).where(
         Escalation.id == escalation.id, Escalation.fired_at.is_(None),
         Escalation.stopped_at.is_(None)).values(fired_at=utcnow()))
-    db.session.commit()
     if claimed.rowcount != 1:
+        db.session.rollback()
         return None  # another worker fired it
     people = targets_of(level, conversation.brand_id)
     if level.action == "reassign" and people:

@@ -25,7 +25,11 @@ def record(conversation, kind, message=None, **payload):
 
     Events that do not alert staff (those other than a new or escalated conversation) are
     only recorded when one of the brand's webhooks listens to them."""
-    if kind not in ALERTING_KINDS and kind not in (conversation.brand.webhook_events or ()):
+    # No autoflush: a retried post's duplicate message must surface at its commit, where the
+    # caller handles it, not in the brand's lazy load here.
+    with db.session.no_autoflush:
+        listened = conversation.brand.webhook_events or ()
+    if kind not in ALERTING_KINDS and kind not in listened:
         return None
     event = OutboxEvent(brand_id=conversation.brand.id, conversation=conversation, kind=kind,
                         payload=payload)
@@ -88,6 +92,8 @@ def sweep_forever(app, stop=None):
             try:
                 # Events younger than the grace are still being relayed by their request.
                 relay(OutboxEvent.unrelayed(older_than=SWEEP_GRACE))
+                relay(OutboxEvent.stalled(timedelta(
+                    seconds=app.config["OUTBOX_REDISPATCH_SECONDS"])), [])
                 escalation.queue_overdue()
                 webhooks.queue_overdue()
             except Exception:  # noqa: BLE001 - the database may be restarting: try again

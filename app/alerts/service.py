@@ -17,8 +17,6 @@ from models.common import utcnow
 
 log = logging.getLogger(__name__)
 FIRST_LINE_MAX = 200
-# A claim older than this belongs to a worker that died mid-send: the retry may take it over.
-CLAIM_EXPIRES = timedelta(seconds=60)
 LEAD_ROLES = ("lead", "manager")
 # Holding an alert for less than this is not worth a scheduled job.
 HOLD_AT_LEAST = timedelta(seconds=30)
@@ -100,6 +98,8 @@ def dispatch(event_id):
         return 0
     sent = alert_about(event) if event.kind in ALERTING_KINDS else 0
     webhooks.fan_out(event)
+    event.dispatched_at = utcnow()
+    db.session.commit()
     return sent
 
 
@@ -183,7 +183,8 @@ def _claim(event_id, target):
             db.session.rollback()
             return None
         return delivery
-    if delivery.status == "sending" and utcnow() - delivery.claimed_at > CLAIM_EXPIRES:
+    expired = timedelta(seconds=current_app.config["ALERT_CLAIM_SECONDS"])
+    if delivery.status == "sending" and utcnow() - delivery.claimed_at > expired:
         # Its worker died mid-send; take it over, unless another retry just did.
         taken = db.session.execute(db.update(AlertDelivery).where(
             AlertDelivery.id == delivery.id, AlertDelivery.claimed_at == delivery.claimed_at)

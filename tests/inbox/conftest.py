@@ -68,12 +68,12 @@ def alerts_queue(app, monkeypatch):
     connection.flushdb()
 
 
-def start_worker(app, tmp_path, redis_url=REDIS_URL):
+def start_worker(app, tmp_path, redis_url=REDIS_URL, **extra_env):
     """Start a real `kulak worker` process on this test's database and `redis_url`."""
     tmp_path.mkdir(exist_ok=True)
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "REDIS_URL": redis_url, "KULAK_INSTANCE": str(tmp_path),
-           "KULAK_PUBLIC_URL": "http://kulak.test"}
+           "KULAK_PUBLIC_URL": "http://kulak.test", **extra_env}
     log = open(tmp_path / "worker.log", "wb")
     return subprocess.Popen(kulak_command("worker"), env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
