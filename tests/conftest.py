@@ -69,8 +69,6 @@ def migrated_app(request, tmp_path_factory, postgres_schema):
         "SQLALCHEMY_DATABASE_URI": database_url(request.param, instance, postgres_schema),
         "RATELIMIT_ENABLED": False,
         "PUBLIC_URL": "http://kulak.test",
-        # Tests that need the sweep run it themselves: a thread per app would outlive them.
-        "OUTBOX_SWEEP_IN_PROCESS": False,
     }, environ={"KULAK_INSTANCE": str(instance)})
     app.config["BACKEND"] = request.param
     app.test_client_class = RequestPerContextClient

@@ -26,7 +26,7 @@ def init_app(app):
     for signal in (events.conversation_started, events.message_posted,
                    events.conversation_changed):
         signal.connect(on_committed_change)
-    if app.config["OUTBOX_SWEEP_IN_PROCESS"]:
+    if app.config["OUTBOX_SWEEP_IN_PROCESS"] and not app.testing:
         # Started by the first request, inside the serving process (gunicorn's worker, after
         # gevent has patched), never by a command such as `kulak db upgrade`.
         app.before_request(lambda: start_sweep_once(app))

@@ -75,6 +75,8 @@ def relay(events, new_conversation_ids=None):
         db.session.commit()
         queued += 1
     db.session.rollback()
+    if new_conversation_ids == []:
+        return queued  # no new conversation: no levels to schedule
     try:
         schedule_pending(new_conversation_ids)
     except Exception as error:  # noqa: BLE001 - Redis down: the sweep queues them when due
