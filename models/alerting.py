@@ -84,8 +84,16 @@ class AlertDelivery(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("outbox_event.id"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("alert_target.id", ondelete="CASCADE"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
-    # "sending" (claimed), "sent" or "failed"
+    # "held" (quiet hours, or the brand closed), "sending" (claimed), "sent" or "failed"
     status: Mapped[str] = mapped_column(String(10), default="sending")
     detail: Mapped[str | None] = mapped_column(String(DETAIL_MAX))
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A held alert goes out then: a scheduled job sends it, the sweep if that job was lost.
+    send_after: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+
+    @classmethod
+    def held_and_due(cls, grace, limit=200):
+        return db.session.scalars(db.select(cls).where(
+            cls.status == "held", cls.send_after < utcnow() - grace)
+            .order_by(cls.send_after).limit(limit)).all()

@@ -88,7 +88,7 @@ def relay(events, new_conversation_ids=None):
 def sweep_forever(app, stop=None):
     """Relay what the web processes could not (Redis was down), and queue overdue escalation
     levels and webhook attempts, every second (the worker's sweep process)."""
-    from app.alerts import escalation, webhooks
+    from app.alerts import escalation, service, webhooks
     while stop is None or not stop.is_set():
         with app.app_context():
             try:
@@ -98,6 +98,7 @@ def sweep_forever(app, stop=None):
                     seconds=app.config["OUTBOX_REDISPATCH_SECONDS"])), [])
                 escalation.queue_overdue()
                 webhooks.queue_overdue()
+                service.queue_held_and_due(SWEEP_GRACE)
             except Exception:  # noqa: BLE001 - the database may be restarting: try again
                 log.exception("outbox sweep failed")
             finally:

@@ -142,26 +142,59 @@ def alert_about(event):
     for target in AlertTarget.of_staff(list(people)):
         when = alert_time(people[target.staff_id], event.conversation, now)
         if when > now + HOLD_AT_LEAST:
-            jobs.enqueue_at(when, send_held_alert, event.id, target.id,
-                            job_id=f"kulak-held-{event.id}-{target.id}")
+            _hold(event, target, when)
             continue
         sent += deliver(event, target)
     return sent
 
 
-def send_held_alert(event_id, target_id):
+def _hold(event, target, when):
+    """Keep the alert as a held delivery row, and schedule it; the row outlives the job."""
+    db.session.add(AlertDelivery(event_id=event.id, target_id=target.id, staff_id=target.staff_id,
+                                 status="held", send_after=when))
+    try:
+        db.session.commit()
+    except IntegrityError:  # held (or sent) by an earlier run of this job
+        db.session.rollback()
+        return
+    delivery = db.session.scalar(db.select(AlertDelivery).filter_by(
+        event_id=event.id, target_id=target.id))
+    jobs.enqueue_at(when, send_held_alert, delivery.id, job_id=f"kulak-held-{delivery.id}")
+
+
+def send_held_alert(delivery_id):
     """Send an alert held for quiet hours or closing time (an RQ job: safe to run twice)."""
-    event, target = db.session.get(OutboxEvent, event_id), db.session.get(AlertTarget, target_id)
-    if event is None or target is None:
-        return 0
-    return deliver(event, target)
+    taken = db.session.execute(db.update(AlertDelivery).where(
+        AlertDelivery.id == delivery_id, AlertDelivery.status == "held")
+        .values(status="sending", claimed_at=utcnow()))
+    db.session.commit()
+    if taken.rowcount != 1:
+        return 0  # sent by another run already
+    delivery = db.session.get(AlertDelivery, delivery_id)
+    event, target = db.session.get(OutboxEvent, delivery.event_id), \
+        db.session.get(AlertTarget, delivery.target_id)
+    return _send_claimed(delivery, event, target) if target is not None else 0
+
+
+def queue_held_and_due(grace):
+    """Queue held alerts whose time came without their scheduled job (the sweep)."""
+    due = AlertDelivery.held_and_due(grace)
+    for delivery in due:
+        jobs.enqueue(send_held_alert, delivery.id, queue=jobs.ALERTS,
+                     job_id=f"kulak-held-{delivery.id}")
+    return len(due)
 
 
 def deliver(event, target):
     """Send the event's alert to one target unless it went already; return 1 if it arrived."""
     delivery = _claim(event.id, target)
     if delivery is None:
-        return 0  # sent already, or another worker is sending it now
+        return 0  # sent already, held, or another worker is sending it now
+    return _send_claimed(delivery, event, target)
+
+
+def _send_claimed(delivery, event, target):
+    """Send a delivery this worker has claimed, and record how it went."""
     title, body = compose(event.conversation, headline(event))
     problem = send(target.url, title, body)
     delivery.status, delivery.detail = ("failed", problem) if problem else ("sent", None)

@@ -1,5 +1,6 @@
 """The escalation page: managers edit the levels and the business hours; quiet hours and
 business hours hold alerts that are not urgent."""
+import time as clock
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -153,3 +154,37 @@ def test_an_escalated_conversation_is_marked_in_the_inbox(client, demo, agent):
     assert escalate(escalation.id) == "fired"
     row = soup(agent.get("/inbox/?view=all")).select_one(".row")
     assert "Escalated" in row.select_one(".badges").get_text()
+
+
+def test_a_held_alert_whose_job_was_lost_is_sent_by_the_sweep_once(
+        app, client, demo, agent, people, http_receiver):
+    import threading
+
+    from app.alerts.outbox import sweep_forever
+    from models import AlertDelivery
+    now = demo.local(utcnow())
+    agent.submit(agent.get("/inbox/alerts"), "#quiet-hours",
+                 quiet_from=(now - timedelta(hours=1)).strftime("%H:%M"),
+                 quiet_until=(now + timedelta(hours=2)).strftime("%H:%M"))
+    db.session.add(AlertTarget(brand_id=demo.id, staff_id=people["agent"].id, label="Phone",
+                               url=f"json://127.0.0.1:{http_receiver.port}/agent"))
+    db.session.commit()
+    customer_journey(client, "Could we have an extra blanket please?")
+    assert wait_for(lambda: db.session.scalar(select(AlertDelivery.status).execution_options(
+        populate_existing=True)) == "held")
+    held = db.session.scalar(select(AlertDelivery))
+    assert held.send_after > utcnow() + timedelta(minutes=30)
+    held.send_after = utcnow() - timedelta(seconds=10)  # its time came; its timer never will
+    db.session.commit()
+    stop = threading.Event()
+    sweeper = threading.Thread(target=sweep_forever, args=(app, stop), daemon=True)
+    sweeper.start()
+    try:
+        assert wait_for(lambda: http_receiver.requests, seconds=10)
+        clock.sleep(2.5)  # the next sweeps find it sent
+    finally:
+        stop.set()
+        sweeper.join(5)
+    assert len(http_receiver.requests) == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(AlertDelivery.status)) == "sent"
