@@ -59,7 +59,7 @@ def test_every_response_carries_the_security_headers(client, demo):
 
 
 def test_trusted_proxy_supplies_the_customer_address_for_rate_limits(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"},
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"},
                      environ={"KULAK_INSTANCE": str(tmp_path), "KULAK_PROXY_COUNT": "1"})
     app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
     response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"},
