@@ -10,6 +10,7 @@ from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp
 from app.inbox.forms import ActionForm, BusinessHoursForm, EscalationLevelForm
+from app.inbox.service import brand_scoped
 from models import Brand, Escalation, EscalationLevel, StaffMember, Team
 from models.brand import WEEKDAYS
 from models.staff import ROLES
@@ -76,9 +77,7 @@ def escalation_policy():
 
 @bp.post("/escalation/<int:level_id>/delete")
 def delete_escalation_level(level_id):
-    level = db.session.get(EscalationLevel, level_id)
-    if level is None or level.brand_id != current_user.brand_id:
-        abort(404)
+    level = brand_scoped(current_user, EscalationLevel, level_id)  # 404 before 403
     _require_editor()
     if ActionForm().validate_on_submit():
         # Its deadlines go with it (the timeline keeps what already fired).

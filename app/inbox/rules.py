@@ -9,6 +9,7 @@ from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp
 from app.inbox.forms import ActionForm, RoutingRuleForm
+from app.inbox.service import brand_scoped
 from models import Brand, RoutingRule, Team, Touchpoint
 
 EDITORS = ("lead", "manager", "admin")
@@ -61,9 +62,7 @@ def routing_rules():
 
 @bp.post("/routing/<int:rule_id>/delete")
 def delete_routing_rule(rule_id):
-    rule = db.session.get(RoutingRule, rule_id)
-    if rule is None or rule.brand_id != current_user.brand_id:
-        abort(404)
+    rule = brand_scoped(current_user, RoutingRule, rule_id)  # 404 before 403
     _require_editor()
     if ActionForm().validate_on_submit():
         db.session.delete(rule)

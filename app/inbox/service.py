@@ -21,7 +21,7 @@ URGENCIES = ("urgent", "normal")
 INTENTS = ("question", "request", "complaint", "praise", "suggestion")
 
 
-def _scoped(staff, model, object_id):
+def brand_scoped(staff, model, object_id):
     """Return the brand's object with `object_id`, or 404: another brand's looks absent."""
     found = db.session.get(model, object_id) if isinstance(object_id, int) else None
     if found is None or found.brand_id != staff.brand_id:
@@ -30,19 +30,19 @@ def _scoped(staff, model, object_id):
 
 
 def conversation_for(staff, conversation_id):
-    return _scoped(staff, Conversation, conversation_id)
+    return brand_scoped(staff, Conversation, conversation_id)
 
 
 def staff_for(staff, staff_id):
-    return _scoped(staff, StaffMember, staff_id)
+    return brand_scoped(staff, StaffMember, staff_id)
 
 
 def team_for(staff, team_id):
-    return _scoped(staff, Team, team_id)
+    return brand_scoped(staff, Team, team_id)
 
 
 def canned_for(staff, canned_id):
-    return _scoped(staff, CannedReply, canned_id)
+    return brand_scoped(staff, CannedReply, canned_id)
 
 
 def _view_filter(staff, view):

@@ -6,6 +6,7 @@ from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp
 from app.inbox.forms import ActionForm, WebhookForm
+from app.inbox.service import brand_scoped
 from models import Brand, Webhook, WebhookDelivery
 
 WEBHOOK_EDITORS = ("manager", "admin")
@@ -15,13 +16,6 @@ LOG_SIZE = 50
 def _require_editor():
     if current_user.role not in WEBHOOK_EDITORS:
         abort(403)
-
-
-def _brand_webhook(webhook_id):
-    webhook = db.session.get(Webhook, webhook_id)
-    if webhook is None or webhook.brand_id != current_user.brand_id:
-        abort(404)
-    return webhook
 
 
 def _save_kinds():
@@ -52,7 +46,7 @@ def webhooks():
 
 @bp.post("/webhooks/<int:webhook_id>/delete")
 def delete_webhook(webhook_id):
-    webhook = _brand_webhook(webhook_id)  # another brand's: 404, whatever the role
+    webhook = brand_scoped(current_user, Webhook, webhook_id)  # 404 before 403
     _require_editor()
     if ActionForm().validate_on_submit():
         db.session.execute(db.delete(WebhookDelivery).filter_by(webhook_id=webhook.id))
