@@ -3,8 +3,19 @@ import re
 import secrets
 from contextlib import nullcontext
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func, insert, update
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    func,
+    insert,
+    update,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
@@ -71,10 +82,7 @@ class Conversation(db.Model):
         """Return the conversation behind a capability token, or None for anything malformed."""
         if not token or not TOKEN_PATTERN.match(token):
             return None
-        # The brand comes along (every page needs its language and origins), and the
-        # touchpoint (every post's classification reads its kind).
-        return db.session.scalar(db.select(cls).filter_by(token=token).options(
-            joinedload(cls.brand), joinedload(cls.touchpoint)))
+        return db.session.scalar(_by_token_statement(), {"token": token})
 
     @classmethod
     def by_client_id(cls, client_id):
@@ -152,24 +160,19 @@ class Conversation(db.Model):
         id raises IntegrityError here.
         """
         now = utcnow()
-        messages, conversations = Message.__table__, Conversation.__table__
         row = {"conversation_id": self.id, "author_kind": "customer", "body": body,
                "client_id": client_id, "internal": False, "created_at": now, "staff_id": None}
         tag_values, category = self._tag_values(tags)
         state = {"status": "open", "resolved_at": None, "last_message_at": now,
                  "waiting_since": self.waiting_since or now, **tag_values}
-        new_message = insert(messages).values(row).returning(messages.c.id)
-        touch = update(conversations).where(conversations.c.id == self.id).values(
-            {**state, "waiting_since": func.coalesce(conversations.c.waiting_since, now)})
+        params = {"post_conversation_id": self.id, "post_body": body,
+                  "post_client_id": client_id, "post_now": now,
+                  **{f"new_{column}": value for column, value in tag_values.items()}}
         connection = db.session.connection()
-        if connection.dialect.name == "postgresql":
-            # One round trip: the insert rides in a data-modifying WITH of the update.
-            inserted = new_message.cte("new_message")
-            row["id"] = connection.execute(touch.add_cte(inserted).returning(
-                db.select(inserted.c.id).scalar_subquery())).scalar_one()
-        else:  # SQLite has no data-modifying WITH
-            row["id"] = connection.execute(new_message).scalar_one()
-            connection.execute(touch)
+        statements = _customer_post_statements(connection.dialect.name, tuple(tag_values))
+        row["id"] = connection.execute(statements[0], params).scalar_one()
+        for statement in statements[1:]:
+            connection.execute(statement, params)
         for field, value in state.items():  # the row as just written, without reading it back
             set_committed_value(self, field, value)
         if category is not None:
@@ -185,6 +188,41 @@ class Conversation(db.Model):
 
     def __repr__(self):
         return f"<Conversation {self.id}>"
+
+
+@cache
+def _by_token_statement():
+    # Built once: a statement object keeps its cache key, so each post skips rebuilding it.
+    # The brand comes along (every page needs its language and origins), and the touchpoint
+    # (every post's classification reads its kind).
+    return db.select(Conversation).where(Conversation.token == bindparam("token")).options(
+        joinedload(Conversation.brand), joinedload(Conversation.touchpoint))
+
+
+@cache
+def _customer_post_statements(dialect, tag_columns):
+    """Return the statements of a customer post that sets `tag_columns`, built once per shape.
+
+    The first statement returns the new message's id. On PostgreSQL it is the only one: the
+    insert rides in a data-modifying WITH of the update, one round trip. SQLite has no such
+    WITH, so there it is the insert, then the update.
+    """
+    messages, conversations = Message.__table__, Conversation.__table__
+    now = bindparam("post_now", type_=conversations.c.last_message_at.type)
+    new_message = insert(messages).values(
+        conversation_id=bindparam("post_conversation_id"), author_kind="customer",
+        body=bindparam("post_body"), client_id=bindparam("post_client_id"), internal=False,
+        created_at=now, staff_id=None).returning(messages.c.id)
+    touch = update(conversations).where(
+        conversations.c.id == bindparam("post_conversation_id")).values(
+        status="open", resolved_at=None, last_message_at=now,
+        waiting_since=func.coalesce(conversations.c.waiting_since, now),
+        **{column: bindparam(f"new_{column}", type_=conversations.c[column].type)
+           for column in tag_columns})
+    if dialect == "postgresql":
+        inserted = new_message.cte("new_message")
+        return (touch.add_cte(inserted).returning(db.select(inserted.c.id).scalar_subquery()),)
+    return new_message, touch
 
 
 class Message(db.Model):
