@@ -50,8 +50,8 @@ def test_one_render_per_audience_however_many_sockets_listen():
     hub.join(bystander, {"conversation:8": "customer"})
 
     hub.publish("conversation:7", {"type": "conversation", "n": 1})
-    assert renders == ["customer"]
     assert wait_for(lambda: all(s.ws.sent == ["<p id='x'>customer 1</p>"] for s in customers))
+    assert renders == ["customer"]
     assert bystander.ws.sent == []
     for socket in customers:
         hub.leave(socket)
@@ -63,8 +63,8 @@ def test_a_reader_too_far_behind_is_closed_to_resync_instead_of_growing_memory()
     socket = LiveSocket(RecordingWebSocket(), 1, conversation_id=7)
     with hub.lock:  # joined without its pump: nothing drains the queue
         hub.channels["conversation:7"][socket] = "customer"
-    for _ in range(250):
-        hub.deliver("conversation:7", {"type": "conversation"})
+    for _ in range(250):  # rendered and queued one by one, as a slow reader would see them
+        hub.deliver_now(("conversation:7",), {"type": "conversation"})
     assert socket.closed and socket.ws.closed_with == 1013
 
 
@@ -114,10 +114,32 @@ def test_the_other_side_hears_first_the_author_after():
         hub.join(LiveSocket(RecordingWebSocket(), 1, conversation_id=7,
                             csrf_token=audience + str(len(order))), {"conversation:7": audience})
     hub.publish("conversation:7", {"type": "message", "author": "customer"})
-    assert order == ["staff", "customer"]
+    assert wait_for(lambda: order == ["staff", "customer"])
     order.clear()
     hub.publish("conversation:7", {"type": "message", "author": "staff"})
-    assert order == ["customer", "staff"]
+    assert wait_for(lambda: order == ["customer", "staff"])
+
+
+def test_an_event_never_overtakes_an_earlier_render_of_the_same_conversation():
+    """The "seen" stamp published while the message still renders arrives after it."""
+    slow_render_started, finish_slow_render = threading.Event(), threading.Event()
+
+    def render(event, audience, socket):
+        if event["type"] == "message":
+            slow_render_started.set()
+            finish_slow_render.wait(5)  # still reading the conversation without the stamp
+        return f"<p id='x'>{event['type']}</p>"
+
+    hub = Hub(InProcessBroadcaster(), render)
+    customer = LiveSocket(RecordingWebSocket(), 1, conversation_id=7)
+    hub.join(customer, {"conversation:7": "customer"})
+    hub.publish(("conversation:7", "brand:1"), {"type": "message"})
+    assert slow_render_started.wait(5)
+    hub.publish("conversation:7", {"type": "seen"})
+    time.sleep(0.1)
+    finish_slow_render.set()
+    assert wait_for(lambda: len(customer.ws.sent) == 2)
+    assert customer.ws.sent == ["<p id='x'>message</p>", "<p id='x'>seen</p>"]
 
 
 def test_work_a_renderer_asks_for_runs_after_the_send_and_not_for_a_dead_socket():

@@ -10,8 +10,6 @@ import time
 
 import redis
 
-from app.realtime.dispatch import Dispatcher
-
 CHANNEL_PREFIX = "kulak:"
 RESYNC_ALL = "*"
 CHANNEL_JOIN = "+"  # an event for several channels travels once: "conversation:7+brand:3"
@@ -40,9 +38,6 @@ class RedisBroadcaster:
         self.url, self.prefix = url, prefix
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.deliver = None
-        # The listener only reads and queues: renders run on the dispatcher's threads, so a
-        # busy process merges what waits instead of falling further behind.
-        self.dispatcher = Dispatcher(lambda channels, event: self.deliver(channels, event))
         self._lock = threading.Lock()
         self._listener = None
         self.subscribed = threading.Event()
@@ -80,17 +75,23 @@ class RedisBroadcaster:
                     if item["type"] == "psubscribe":
                         if subscribed_before:
                             # Events published while we were cut off are lost: pages resync.
-                            self.dispatcher.put((RESYNC_ALL,), {"type": "resync"})
+                            self._deliver_safely((RESYNC_ALL,), {"type": "resync"})
                         delay, subscribed_before = 0.5, True
                         self.subscribed.set()
                     elif item["type"] == "pmessage":
                         channels = item["channel"].decode()[len(self.prefix):]
-                        self.dispatcher.put(tuple(channels.split(CHANNEL_JOIN)),
-                                            json.loads(item["data"]))
+                        self._deliver_safely(tuple(channels.split(CHANNEL_JOIN)),
+                                             json.loads(item["data"]))
             except redis.RedisError as error:
                 log.warning("live events: Redis unavailable (%s); retrying in %.1f s", error, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 30)
+
+    def _deliver_safely(self, channels, event):
+        try:
+            self.deliver(channels, event)
+        except Exception:  # one bad event must not end this process's only subscription
+            log.exception("live event %s on %s failed", event, channels)
 
 
 def as_channels(channels):

@@ -9,6 +9,7 @@ from collections import defaultdict
 from contextlib import nullcontext
 
 from app.realtime.broadcaster import RESYNC_ALL, as_channels
+from app.realtime.dispatch import Dispatcher
 from app.realtime.presence import LocalPresence
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,10 @@ class Hub:
         self.channels = defaultdict(dict)  # channel -> {socket: audience}
         self.lock = threading.Lock()
         self.typing_timers = {}
+        # Renders run on the dispatcher's threads, one conversation at a time: neither the
+        # pub/sub listener nor the request that posted waits for them, a busy process merges
+        # what waits instead of falling behind, and no older state overtakes a newer one.
+        self.dispatcher = Dispatcher(self.deliver_now)
 
     def publish(self, channels, event):
         """Send `event` to one channel or several: each process renders it once for all."""
@@ -131,8 +136,13 @@ class Hub:
                         for s in members})
 
     def deliver(self, channels, event):
-        """Render `event` once per audience and queue it on every local socket that listens."""
+        """Queue `event` for the render threads if a local socket listens on `channels`."""
         channels = as_channels(channels)
+        if self.sockets(channels):
+            self.dispatcher.put(channels, event)
+
+    def deliver_now(self, channels, event):
+        """Render `event` once per audience and queue it on every local socket that listens."""
         members = self.sockets(channels)
         if not members:
             return
