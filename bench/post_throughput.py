@@ -213,9 +213,8 @@ def open_loop(port, conversations, deliveries, rate, seconds, warmup, max_connec
     return run, lags
 
 
-def main():
-    """Parse the options, measure on a fresh schema and Redis database, print the result."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_load_arguments(parser):
+    """Add the options of the post load (bench/stack_ceiling.py runs the same one)."""
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--concurrency", type=int, default=32,
                         help="closed-loop clients (32)")
@@ -224,10 +223,6 @@ def main():
     parser.add_argument("--warmup", type=float, default=2, help="uncounted warm-up seconds (2)")
     parser.add_argument("--conversations", type=int, default=200,
                         help="fresh conversations per run, posts spread over them (200)")
-    parser.add_argument("--sockets", type=int, default=100,
-                        help="live sockets in the runs with sockets (100; 0 skips them)")
-    parser.add_argument("--staff-sockets", type=int, default=10,
-                        help="of --sockets, staff sockets on a conversation (10)")
     parser.add_argument("--max-connections", type=int, default=256,
                         help="open-loop posts in flight at most (256)")
     parser.add_argument("--drain", type=float, default=5,
@@ -235,6 +230,16 @@ def main():
                              "posts are stopped and counted as errors (5)")
     parser.add_argument("--modes", default="closed,open", help="closed, open or both")
     lc.add_common_arguments(parser)
+
+
+def main():
+    """Parse the options, measure on a fresh schema and Redis database, print the result."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_load_arguments(parser)
+    parser.add_argument("--sockets", type=int, default=100,
+                        help="live sockets in the runs with sockets (100; 0 skips them)")
+    parser.add_argument("--staff-sockets", type=int, default=10,
+                        help="of --sockets, staff sockets on a conversation (10)")
     args = parser.parse_args()
     if args.sockets > args.conversations or args.staff_sockets > args.sockets:
         sys.exit("need --staff-sockets <= --sockets <= --conversations")

@@ -36,7 +36,7 @@ import requests  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import live_common as lc  # noqa: E402
 import post_throughput as pt  # noqa: E402
-from cpu_accounting import contention, cpu_counters, cpu_split  # noqa: E402
+from cpu_accounting import contention, cpu_counters, cpu_split, wait_for_idle  # noqa: E402
 from kulak_server import free_port  # noqa: E402
 from pg_schema import ADMIN_DSN, fresh_schema  # noqa: E402
 
@@ -130,6 +130,7 @@ def classifier_ms():
 
 def run_mode(server, mode, conversations, args):
     """Run one load mode against server; return its entry."""
+    idle = wait_for_idle(args.wait_idle, log)
     cpu0, wall0 = cpu_counters({"web": server}), time.perf_counter()
     if mode == "closed":
         run, _ = pt.closed_loop(server.port, conversations, pt.Deliveries(), args.concurrency,
@@ -153,25 +154,14 @@ def run_mode(server, mode, conversations, args):
         if run.completed else None,
         "server_side_ms_per_post": round(1000 * side / run.completed, 2)
         if run.completed else None,
-        "contention": contention(cpu),
+        "contention": {**contention(cpu), "waited_for_idle": idle},
     }
 
 
 def main():
     """Measure each variant in each mode on a fresh schema; print the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--concurrency", type=int, default=32, help="closed-loop clients (32)")
-    parser.add_argument("--rate", type=float, default=500, help="open-loop posts per second (500)")
-    parser.add_argument("--seconds", type=float, default=15, help="measured seconds per run (15)")
-    parser.add_argument("--warmup", type=float, default=2, help="uncounted warm-up seconds (2)")
-    parser.add_argument("--conversations", type=int, default=200, help="conversations (200)")
-    parser.add_argument("--max-connections", type=int, default=256,
-                        help="open-loop posts in flight at most (256)")
-    parser.add_argument("--drain", type=float, default=5,
-                        help="open loop: seconds before unfinished posts count as errors (5)")
-    parser.add_argument("--modes", default="closed,open", help="closed, open or both")
-    parser.add_argument("--redis-url", default=None, help="Redis to publish on (default: local)")
+    pt.add_load_arguments(parser)  # the same load, the same defaults
     args = parser.parse_args()
     lc.raise_open_files(4096)
     started = time.perf_counter()
