@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 from kulak_server import KulakServer, open_conversation  # noqa: E402
-from live_common import latency_summary, machine_info, unused_redis_db  # noqa: E402
+from live_common import latency_summary, machine_info, scratch_redis_db  # noqa: E402
 from pg_schema import ADMIN_DSN, fresh_schema  # noqa: E402
 
 FLOOR = {"alert_p99_ms": 2000, "escalation_lateness_p99_ms": 2000}
@@ -134,9 +134,9 @@ def main():
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--wait", type=float, default=60, help="seconds to wait for alerts")
     args = parser.parse_args()
-    redis_url = args.redis_url or unused_redis_db()
     receiver = Receiver()
-    with fresh_schema(log) as (schema, dsn, pg_version):
+    with scratch_redis_db(args.redis_url) as redis_url, \
+            fresh_schema(log) as (schema, dsn, pg_version):
         server = KulakServer(args.workers, "kulak-alert-latency-", log=log, env={
             "DATABASE_URL": dsn, "REDIS_URL": redis_url, "KULAK_RATE_LIMITS": "off"})
         workers = []

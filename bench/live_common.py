@@ -10,6 +10,7 @@ import signal
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import gevent
@@ -100,9 +101,9 @@ def run_live(log, args, open_files, measure, demo_password=False):
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _exit_on_signal)  # so the finally blocks clean up
     open_files = raise_open_files(open_files)
-    redis_url = args.redis_url or unused_redis_db()
     password = uuid.uuid4().hex if demo_password else None
-    with fresh_schema(log) as (schema, dsn, pg_version):
+    with scratch_redis_db(args.redis_url) as redis_url, \
+            fresh_schema(log) as (schema, dsn, pg_version):
         setup = Setup(log, schema, dsn, pg_version, redis_url, open_files, password)
         try:
             result = measure(setup)
@@ -125,6 +126,27 @@ def raise_open_files(wanted):
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+@contextmanager
+def scratch_redis_db(url=None):
+    """Yield `url`, or else an unused Redis database's URL, emptied again at the end.
+
+    The server queues alert jobs that no worker runs here; left behind, they would fill one
+    more database with every run until none is free.
+    """
+    if url:
+        yield url
+        return
+    url = unused_redis_db()
+    try:
+        yield url
+    finally:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=5)
+        client.flushdb()
+        client.close()
 
 
 def unused_redis_db(host="127.0.0.1", port=6379):

@@ -165,10 +165,10 @@ def main():
     args = parser.parse_args()
     lc.raise_open_files(4096)
     started = time.perf_counter()
-    redis_url = args.redis_url or lc.unused_redis_db()
     classifier = classifier_ms()
     runs = {}
-    with fresh_schema(log) as (schema, dsn, version):
+    with lc.scratch_redis_db(args.redis_url) as redis_url, \
+            fresh_schema(log) as (schema, dsn, version):
         conversations = seed(schema, args.conversations)
         for variant in VARIANTS:
             server = SkeletonServer(args.workers, {
