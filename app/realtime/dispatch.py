@@ -3,8 +3,8 @@
 A live fragment shows a conversation's state as the database has it when it is rendered, not
 the change one event made. So events for a conversation that wait behind a render can merge
 into one: under load a busy process renders each conversation once per round instead of once
-per message, and its sockets stay seconds fresher. Conversations render side by side, but each
-one's events in order, so an older state is never sent after a newer one.
+per message. Conversations render side by side, but each one's events in order, so an older
+state is never sent after a newer one.
 """
 import itertools
 import logging

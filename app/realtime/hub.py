@@ -91,8 +91,8 @@ class Hub:
         self.lock = threading.Lock()
         self.typing_timers = {}
         # Renders run on the dispatcher's threads, one conversation at a time: neither the
-        # pub/sub listener nor the request that posted waits for them, a busy process merges
-        # what waits instead of falling behind, and no older state overtakes a newer one.
+        # pub/sub listener nor the request that posted waits for them, what waits for a busy
+        # conversation merges into one render, and no older state overtakes a newer one.
         self.dispatcher = Dispatcher(self.deliver_now)
 
     def publish(self, channels, event):
