@@ -6,7 +6,7 @@ from flask import Flask
 from app.config import Config
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, sock
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
 
 def create_app(overrides=None, environ=None):

@@ -7,7 +7,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _instance_path(environ):
-    return Path(environ.get("KULAK_INSTANCE") or REPO_ROOT / "instance").resolve()
+    # The working folder, not the package's: an installed package may sit read-only in
+    # site-packages, and `kulak demo && kulak serve` in a checkout keeps using ./instance.
+    return Path(environ.get("KULAK_INSTANCE") or Path.cwd() / "instance").resolve()
 
 
 def _secret_key(environ, instance):
@@ -39,6 +41,8 @@ class Config:
         instance = _instance_path(environ)
         self.INSTANCE_PATH = str(instance)
         self.SECRET_KEY = _secret_key(environ, instance)
+        # Where the shipped tagging model is built once (seconds of CPU) and then loaded.
+        self.MODEL_DIR = str(Path(environ.get("KULAK_MODEL_DIR") or instance / "models"))
         self.SQLALCHEMY_DATABASE_URI = _database_url(environ, instance)
         # Connections idle for a while are pinged before use (models/pool.py), not every one.
         self.SQLALCHEMY_ENGINE_OPTIONS = {}

@@ -90,6 +90,9 @@ class KulakServer:
         self.tmp = tempfile.mkdtemp(prefix=tmp_prefix)
         self.log_path = os.path.join(self.tmp, "server.log")
         self.env = dict(os.environ)
+        # One shipped model for every server a benchmark starts, built once, not per instance.
+        self.env.setdefault("KULAK_MODEL_DIR", os.path.join(tempfile.gettempdir(),
+                                                            "kulak-bench-models"))
         self.env.update(
             {"KULAK_INSTANCE": os.path.join(self.tmp, "instance"), "KULAK_PUBLIC_URL": self.base}
         )

@@ -12,13 +12,18 @@ MODEL_SOURCES = ("text.py", "lexicon.py", "features.py", "training.py", "model.p
 USER_CACHE_DIR = Path.home() / ".cache" / "kulak" / "classifier"
 
 
-def default_model_path():
-    """Return the shipped model's path: in classifier/build/ if writable, else the user cache.
+def default_model_path(directory=None):
+    """Return the shipped model's path: in `directory` if given (created if missing), else in
+    classifier/build/ if writable, else in the user cache.
 
     The file name carries the format and a hash of the seed data and of the code that shapes
     the model, so editing either builds a new model instead of loading a stale one.
     """
     name = f"model-v{MODEL_FORMAT}-{shipped_fingerprint()}.joblib"
+    if directory is not None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / name
     for directory in (PACKAGE_BUILD_DIR, USER_CACHE_DIR):
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -41,14 +46,18 @@ def train_seed_model():
     return classifier
 
 
-def load_or_build(path=None):
+def load_or_build(path=None, directory=None):
     """Load the model at `path` (default: the shipped model), building it from seed if missing.
 
-    A default-path file of another format is rebuilt; a file the caller named is never
-    overwritten, its load error is raised.
+    The shipped model is kept in `directory` when given (an application's own folder), else
+    where default_model_path() says. A shipped-model file that does not load is rebuilt, and
+    older builds beside it are removed; a file the caller named is never overwritten, its load
+    error is raised.
     """
     named = path is not None
-    path = Path(path) if named else default_model_path()
+    if named and directory is not None:
+        raise ValueError("give the model's path or the directory of the shipped model, not both")
+    path = Path(path) if named else default_model_path(directory)
     if path.exists():
         try:
             return Classifier.load(path)

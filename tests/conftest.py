@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +25,10 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
 DEMO_PASSWORD = "demo-password-for-tests"
 CHROMIUM = "/usr/bin/chromium"
+# Every app and server of the run loads one shipped model, built once (seconds of CPU), rather
+# than each building its own in its instance folder; its file name says what it was built from.
+MODEL_DIR = os.environ.setdefault("KULAK_MODEL_DIR", str(
+    Path(tempfile.gettempdir()) / "kulak-test-models"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
@@ -69,7 +74,7 @@ def migrated_app(request, tmp_path_factory, postgres_schema):
         "SQLALCHEMY_DATABASE_URI": database_url(request.param, instance, postgres_schema),
         "RATELIMIT_ENABLED": False,
         "PUBLIC_URL": "http://kulak.test",
-    }, environ={"KULAK_INSTANCE": str(instance)})
+    }, environ={"KULAK_INSTANCE": str(instance), "KULAK_MODEL_DIR": MODEL_DIR})
     app.config["BACKEND"] = request.param
     app.test_client_class = RequestPerContextClient
     with app.app_context():
@@ -155,9 +160,12 @@ def start_server(backend, tmp_dir, postgres_schema, extra_env=None):
 
 
 @pytest.fixture(scope="session")
-def htmx_installed():
-    assets.install()
-    assert assets.all_installed()
+def htmx_installed(tmp_path_factory):
+    # Fetched once here (then from npm's cache): each server's `kulak demo` installs them into
+    # its own instance folder.
+    vendor_dir = tmp_path_factory.mktemp("vendor")
+    assets.install(vendor_dir)
+    assert assets.all_installed(vendor_dir)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,4 +1,9 @@
-"""Fetch the pinned htmx files from the npm registry at install time and check their sha256."""
+"""Fetch the pinned htmx files from the npm registry at install time and check their sha256.
+
+They live in the instance folder (`<instance>/vendor/`), not in the package, which may be
+installed read-only; the app serves them at /static/vendor/<name>, where
+url_for('static', filename='vendor/<name>') points.
+"""
 import hashlib
 import shutil
 import subprocess
@@ -6,7 +11,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+from flask import abort, send_from_directory
+
+VENDOR_SUBDIR = "vendor"
 
 # file name -> (npm package spec, path inside its tarball, sha256)
 PINNED = {
@@ -26,12 +33,17 @@ def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def is_installed(name, vendor_dir=VENDOR_DIR):
+def instance_vendor_dir(app):
+    """Return the folder the app's htmx files are installed in and served from."""
+    return Path(app.instance_path) / VENDOR_SUBDIR
+
+
+def is_installed(name, vendor_dir):
     path = Path(vendor_dir) / name
     return path.is_file() and sha256(path) == PINNED[name][2]
 
 
-def all_installed(vendor_dir=VENDOR_DIR):
+def all_installed(vendor_dir):
     return all(is_installed(name, vendor_dir) for name in PINNED)
 
 
@@ -39,14 +51,15 @@ def _npm_pack(spec, workdir):
     npm = shutil.which("npm")
     if npm is None:
         raise AssetError("npm is not installed: it is needed once to fetch htmx")
-    result = subprocess.run([npm, "pack", spec, "--silent"], cwd=workdir, capture_output=True,
-                            text=True, timeout=120)
+    # A pinned version never changes: npm's cache answers for every instance after the first.
+    result = subprocess.run([npm, "pack", spec, "--silent", "--prefer-offline"], cwd=workdir,
+                            capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         raise AssetError(f"npm pack {spec} failed: {result.stderr.strip()[-300:]}")
     return Path(workdir) / result.stdout.strip().splitlines()[-1]
 
 
-def install(vendor_dir=VENDOR_DIR):
+def install(vendor_dir):
     """Install every pinned file that is missing or altered; return the names installed."""
     vendor_dir = Path(vendor_dir)
     vendor_dir.mkdir(parents=True, exist_ok=True)
@@ -68,10 +81,23 @@ def install(vendor_dir=VENDOR_DIR):
 
 
 def init_app(app):
-    """Tell templates whether htmx is installed; without it every page still works."""
-    ready = all_installed()
+    """Serve the instance's htmx files; tell templates whether they are installed.
+
+    Without them every page still works.
+    """
+    directory = instance_vendor_dir(app)
+    ready = all_installed(directory)
     if not ready:
         app.logger.warning("htmx is not installed: run `kulak assets`; pages work without it")
+
+    def vendor_file(name):
+        if name not in PINNED:
+            abort(404)
+        return send_from_directory(directory, name)
+
+    # More specific than the app's /static/<path:filename>, so it wins for these URLs.
+    app.add_url_rule(f"{app.static_url_path}/{VENDOR_SUBDIR}/<name>", "vendor_file",
+                     vendor_file)
 
     @app.context_processor
     def inject_htmx():

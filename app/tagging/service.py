@@ -20,10 +20,14 @@ STAFF = "staff"
 
 
 def shipped_model():
-    """Return the shipped classifier, loaded (or built from its seed data) once per process."""
+    """Return the shipped classifier, loaded (or built from its seed data) once per process.
+
+    It is kept in MODEL_DIR (the instance folder's models/): the package may be read-only.
+    """
+    from flask import current_app
     with _LOCK:
         if "model" not in _SHIPPED:
-            _SHIPPED["model"] = load_or_build()
+            _SHIPPED["model"] = load_or_build(directory=current_app.config["MODEL_DIR"])
         return _SHIPPED["model"]
 
 
