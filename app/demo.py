@@ -19,7 +19,8 @@ TOUCHPOINTS = (("room-412", "Room 412", "room"), ("table-7", "Table 7", "table")
                ("web", "Website", "web"))
 STAFF = (("agent@demo.example", "Ayşe Demir", "agent"),
          ("lead@demo.example", "Mehmet Kaya", "lead"),
-         ("manager@demo.example", "Elif Yılmaz", "manager"))
+         ("manager@demo.example", "Elif Yılmaz", "manager"),
+         ("admin@demo.example", "Deniz Aksoy", "admin"))
 
 
 def _get_or_add(model, **keys):
@@ -78,14 +79,7 @@ def seed_demo(password=None):
     # Everything goes to the front desk: whoever of it is online, fewest open conversations.
     if not RoutingRule.for_brand(brand.id):
         db.session.add(RoutingRule(brand_id=brand.id, team_id=team.id, position=1))
-    # 3 minutes without a reply: the team lead hears; 10: the manager takes it (urgent: 1, 3).
     if not EscalationLevel.for_brand(brand.id):
-        db.session.add_all([
-            EscalationLevel(brand_id=brand.id, position=0, waits_for="reply", after_seconds=180,
-                            urgent_after_seconds=60, action="alert", target_kind="role",
-                            target_value="lead"),
-            EscalationLevel(brand_id=brand.id, position=1, waits_for="reply", after_seconds=600,
-                            urgent_after_seconds=180, action="reassign", target_kind="role",
-                            target_value="manager")])
+        db.session.add_all(EscalationLevel.defaults(brand.id))
     db.session.commit()
     return credentials

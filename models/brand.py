@@ -9,6 +9,7 @@ from models import db
 from models.common import LABEL_MAX, NAME_MAX, SLUG_MAX, localized, utcnow
 
 TOUCHPOINT_KINDS = ("room", "table", "kiosk", "web", "link")
+DEFAULT_COLOUR = "#23395d"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -34,6 +35,9 @@ class Brand(db.Model):
     # {"mon": ["09:00", "18:00"], ...} in the brand's zone; a day left out is closed; no
     # entry at all means open around the clock.
     business_hours: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    # "#rrggbb" of the bar and buttons of its customer pages.
+    colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_COLOUR,
+                                        server_default=DEFAULT_COLOUR)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     touchpoints: Mapped[list["Touchpoint"]] = relationship(
@@ -44,7 +48,7 @@ class Brand(db.Model):
         cascade="all, delete-orphan")
 
     def touchpoint(self, slug):
-        """Return this brand's touchpoint with `slug`, or None."""
+        """Return this brand's touchpoint with `slug` (archived ones too), or None."""
         return db.session.scalar(
             db.select(Touchpoint).filter_by(brand_id=self.id, slug=slug))
 
@@ -52,6 +56,13 @@ class Brand(db.Model):
         """Return this brand's active category with `slug`, or None."""
         return db.session.scalar(
             db.select(Category).filter_by(brand_id=self.id, slug=slug, active=True))
+
+    def category_for(self, label):
+        """Return the active category a tag names: by its slug, else the first standing for
+        that shipped-taxonomy label (a brand's own "Spa" may stand for "facilities")."""
+        active = self.active_categories()
+        return (next((c for c in active if c.slug == label), None)
+                or next((c for c in active if c.taxonomy == label), None))
 
     def active_categories(self):
         return [c for c in self.categories if c.active]
@@ -94,6 +105,8 @@ class Touchpoint(db.Model):
     kind: Mapped[str] = mapped_column(String(10), default="link")
     position: Mapped[int] = mapped_column(default=0)
     survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey.id"))
+    # Archived, never deleted: its conversations keep their place; its link says it is closed.
+    archived_at: Mapped[datetime | None] = mapped_column()
 
     brand: Mapped[Brand] = relationship(back_populates="touchpoints")
     survey: Mapped["Survey | None"] = relationship()  # noqa: F821
@@ -111,6 +124,9 @@ class Category(db.Model):
     labels: Mapped[dict] = mapped_column(JSON, default=dict)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The shipped taxonomy's category this one stands for, so tagging and routing keep working.
+    taxonomy: Mapped[str] = mapped_column(String(SLUG_MAX), default="other",
+                                          server_default="other")
 
     brand: Mapped[Brand] = relationship(back_populates="categories")
 
@@ -140,5 +156,8 @@ def ensure_default_categories(brand):
     have = {c.slug for c in brand.categories}
     for position, (slug, en, tr) in enumerate(DEFAULT_CATEGORIES):
         if slug not in have:
-            brand.categories.append(
-                Category(slug=slug, labels={"en": en, "tr": tr}, position=position))
+            brand.categories.append(Category(slug=slug, labels={"en": en, "tr": tr},
+                                             position=position, taxonomy=slug))
+
+
+TAXONOMY = tuple(slug for slug, _en, _tr in DEFAULT_CATEGORIES)

@@ -135,7 +135,12 @@ class Conversation(db.Model):
                 values[field] = changes[field]["label"]
         category = None
         if "category" in changes:
-            category = self.brand.category(changes["category"]["label"])
+            label = changes["category"]["label"]
+            # A category the conversation has (the customer's "Spa") that stands for the label
+            # is kept, not swapped for the first category standing for it.
+            category = (self.category if self.category is not None and self.category.active
+                        and label in (self.category.slug, self.category.taxonomy)
+                        else self.brand.category_for(label))
             if category is None:  # the brand hides that category: keep the one it has
                 values["tag_details"].pop("category")
             else:

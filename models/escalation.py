@@ -37,6 +37,17 @@ class EscalationLevel(db.Model):
         return db.session.scalars(db.select(cls).filter_by(brand_id=brand_id)
                                   .order_by(cls.position, cls.id)).all()
 
+    @classmethod
+    def defaults(cls, brand_id):
+        """Return the default policy: 3 minutes without a reply alerts the team lead, 10
+        reassign it to the manager (urgent: 1 and 3)."""
+        return [cls(brand_id=brand_id, position=0, waits_for="reply", after_seconds=180,
+                    urgent_after_seconds=60, action="alert", target_kind="role",
+                    target_value="lead"),
+                cls(brand_id=brand_id, position=1, waits_for="reply", after_seconds=600,
+                    urgent_after_seconds=180, action="reassign", target_kind="role",
+                    target_value="manager")]
+
     def delay(self, urgent):
         return timedelta(seconds=self.urgent_after_seconds if urgent else self.after_seconds)
 

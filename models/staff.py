@@ -69,6 +69,10 @@ class StaffMember(UserMixin, db.Model):
         """Store a scrypt hash of `password` (werkzeug's default KDF)."""
         self.password_hash = generate_password_hash(password)
 
+    def set_unusable_password(self):
+        """Leave no password that can sign in: the person sets one through a one-time link."""
+        self.password_hash = "!"
+
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
 

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -22,6 +23,11 @@ class Survey(db.Model):
         back_populates="survey", order_by="Question.position, Question.id",
         cascade="all, delete-orphan")
 
+    @property
+    def live_questions(self):
+        """Return the questions customers are asked: retired ones keep only their answers."""
+        return [q for q in self.questions if q.retired_at is None]
+
     @classmethod
     def for_touchpoint(cls, brand, touchpoint=None):
         """Return the active survey shown at `touchpoint` (or the brand's default), or None."""
@@ -40,6 +46,10 @@ class Question(db.Model):
     prompt: Mapped[dict] = mapped_column(JSON, default=dict)
     # For kind "choice": [{"value": "breakfast", "labels": {"en": "Breakfast", "tr": "Kahvaltı"}}]
     choices: Mapped[list] = mapped_column(JSON, default=list)
+    # A required question must be answered unless the customer skips the whole survey.
+    required: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # A question with answers is retired, never edited or deleted: its answers keep meaning.
+    retired_at: Mapped[datetime | None] = mapped_column()
 
     survey: Mapped[Survey] = relationship(back_populates="questions")
 

@@ -19,7 +19,7 @@ def test_demo_seed_creates_brand_touchpoints_survey_categories_team_and_staff(de
         ("rating", "How is your stay?"), ("yes_no", "Was your room clean?")]
     roles = {s.email: s.role for s in db.session.scalars(db.select(StaffMember))}
     assert roles == {"agent@demo.example": "agent", "lead@demo.example": "lead",
-                     "manager@demo.example": "manager"}
+                     "manager@demo.example": "manager", "admin@demo.example": "admin"}
 
 
 def test_demo_seed_is_repeatable_and_keeps_passwords_unless_told(demo):
@@ -33,7 +33,8 @@ def test_demo_seed_is_repeatable_and_keeps_passwords_unless_told(demo):
 
 def test_generated_demo_passwords_are_printed_once(app):
     first = seed_demo()
-    assert set(first) == {"agent@demo.example", "lead@demo.example", "manager@demo.example"}
+    assert set(first) == {"agent@demo.example", "lead@demo.example", "manager@demo.example",
+                          "admin@demo.example"}
     assert all(len(p) >= 12 for p in first.values())
     assert seed_demo() == {}
 

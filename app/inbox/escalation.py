@@ -7,10 +7,10 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.core.rendering import see_other
+from app.core.scoping import brand_scoped
 from app.extensions import db
 from app.inbox import bp
 from app.inbox.forms import ActionForm, BusinessHoursForm, EscalationLevelForm
-from app.inbox.service import brand_scoped
 from models import Brand, Escalation, EscalationLevel, StaffMember, Team
 from models.brand import WEEKDAYS
 from models.staff import ROLES

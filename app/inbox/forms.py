@@ -26,7 +26,7 @@ from wtforms.validators import (
 )
 
 from app.core.forms import Form
-from app.widget.forms import CLIENT_ID_PATTERN, EMAIL, strip
+from app.core.validators import CLIENT_ID_PATTERN, EMAIL, strip
 from models.alerting import ALERT_URL_MAX
 from models.brand import WEEKDAYS
 from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX
@@ -49,6 +49,22 @@ class LoginForm(Form):
     password = PasswordField(_l("Password"), validators=[
         DataRequired(message=_l("Please enter your password.")), Length(max=200)])
     next = HiddenField()
+
+
+PASSWORD_MIN = 10
+
+
+class SetPasswordForm(Form):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(message=_l("Please choose a password.")),
+        Length(min=PASSWORD_MIN, max=200, message=_l(
+            "Please use between %(min)d and %(max)d characters."))])
+    confirm = PasswordField(_l("The same password again"), validators=[
+        DataRequired(message=_l("Please type the password a second time."))])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_l("The two passwords are not the same."))
 
 
 class ReplyForm(Form):

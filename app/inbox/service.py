@@ -2,31 +2,25 @@
 
 Each operation commits, then emits an event so that open pages redraw.
 """
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
 
 from app import events
 from app.alerts import outbox
+from app.core.scoping import brand_scoped
 from app.tagging import retrain
 from app.tagging import service as tagging
 from models import CannedReply, Conversation, StaffMember, TagCorrection, Team, db
 from models.common import utcnow
 from models.conversation import STATUSES, commit_once
 
-VIEWS = ("mine", "team", "unassigned", "all")
+# The first is where staff land: their own conversations and the ones waiting in their teams'
+# queues, so someone who signs in while a guest waits sees the guest, not an empty "Mine".
+VIEWS = ("for_me", "mine", "team", "unassigned", "all")
 SENTIMENTS = ("positive", "neutral", "negative")
 URGENCIES = ("urgent", "normal")
 INTENTS = ("question", "request", "complaint", "praise", "suggestion")
-
-
-def brand_scoped(staff, model, object_id):
-    """Return the brand's object with `object_id`, or 404: another brand's looks absent."""
-    found = db.session.get(model, object_id) if isinstance(object_id, int) else None
-    if found is None or found.brand_id != staff.brand_id:
-        abort(404)
-    return found
 
 
 def conversation_for(staff, conversation_id):
@@ -48,6 +42,9 @@ def canned_for(staff, canned_id):
 def _view_filter(staff, view):
     team_ids = [t.id for t in staff.teams]
     return {
+        "for_me": db.or_(Conversation.assignee_id == staff.id,
+                         db.and_(Conversation.assignee_id.is_(None),
+                                 Conversation.team_id.in_(team_ids))),
         "mine": Conversation.assignee_id == staff.id,
         "team": Conversation.team_id.in_(team_ids),
         "unassigned": Conversation.assignee_id.is_(None),
@@ -189,14 +186,18 @@ RETRAIN_EVERY = 10
 
 def correct_tag(conversation, staff, field, value):
     """Change a tag and keep the correction as a labelled example for retraining."""
+    before = conversation.category
     if field == "category":
-        old = conversation.category.slug if conversation.category else None
+        old = before.slug if before else None
     else:
         old = getattr(conversation, field)
     if old == value:
         return False
     # Marked as staff's: the classifier leaves this tag alone from now on.
     conversation.retag({field: {"label": value, "by": tagging.STAFF}})
+    if field == "category":  # the model learns the shipped category the brand's stands for
+        old = before.taxonomy if before else None
+        value = conversation.category.taxonomy
     text = "\n".join(m.body for m in conversation.messages
                      if m.author_kind == "customer" and not m.internal)
     db.session.add(TagCorrection(conversation_id=conversation.id, brand_id=conversation.brand_id,

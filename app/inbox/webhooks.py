@@ -3,10 +3,10 @@ from flask import abort, render_template, url_for
 from flask_login import current_user
 
 from app.core.rendering import see_other
+from app.core.scoping import brand_scoped
 from app.extensions import db
 from app.inbox import bp
 from app.inbox.forms import ActionForm, WebhookForm
-from app.inbox.service import brand_scoped
 from models import Brand, Webhook, WebhookDelivery
 
 WEBHOOK_EDITORS = ("manager", "admin")

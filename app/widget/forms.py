@@ -1,33 +1,27 @@
 """Customer forms: survey, "how can we help", and the message box. No CSRF: no cookies here."""
-import re
-
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from app.core.forms import Form
+from app.core.validators import CLIENT_ID_PATTERN, email_or_phone, strip
 from models.common import ANSWER_TEXT_MAX, CONTACT_MAX, MESSAGE_MAX, NAME_MAX
-
-CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
-
-
-def strip(value):
-    """Trim the text and store line breaks as \\n: browsers send CRLF but count one character."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _options(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def _choice(label, choices):
-    return RadioField(label, choices=_options(choices), validators=[Optional()],
+def _choice(label, choices, required=False):
+    return RadioField(label, choices=_options(choices), validators=[_presence(required)],
                       invalid_choice_message=_l("Please choose one of the options."))
+
+
+def _presence(required):
+    if required:
+        return InputRequired(message=_l("Please answer this question, or skip the questions."))
+    return Optional()
 
 
 class CustomerForm(Form):
@@ -52,11 +46,6 @@ class MessageForm(CustomerForm):
         ])
 
 
-def email_or_phone(form, field):
-    if field.data and not (EMAIL.match(field.data) or PHONE.match(field.data)):
-        raise ValidationError(_l("Please enter an email address or a phone number."))
-
-
 class HelpForm(MessageForm):
     category = _choice(_l("What is it about?"), [])
     name = StringField(_l("Your name"), filters=[strip], validators=[
@@ -73,22 +62,29 @@ class HelpForm(MessageForm):
 
 
 def _field_for(question, language):
-    label = question.text(language)
+    label, required = question.text(language), question.required
     if question.kind == "rating":
-        return _choice(label, [(str(n), str(n)) for n in range(1, 6)])
+        return _choice(label, [(str(n), str(n)) for n in range(1, 6)], required)
     if question.kind == "nps":
-        return _choice(label, [(str(n), str(n)) for n in range(0, 11)])
+        return _choice(label, [(str(n), str(n)) for n in range(0, 11)], required)
     if question.kind == "yes_no":
-        return _choice(label, [("yes", _l("Yes")), ("no", _l("No"))])
+        return _choice(label, [("yes", _l("Yes")), ("no", _l("No"))], required)
     if question.kind == "choice":
-        return _choice(label, question.choice_options(language))
+        return _choice(label, question.choice_options(language), required)
     return StringField(label, filters=[strip], validators=[
-        Optional(), Length(max=ANSWER_TEXT_MAX,
-                           message=_l("Please use at most %(max)d characters."))])
+        _presence(required), Length(max=ANSWER_TEXT_MAX,
+                                    message=_l("Please use at most %(max)d characters."))])
 
 
 def survey_form(questions, language, **kwargs):
-    """Build a form with one optional field per question (every question can be skipped)."""
+    """Build a form with one field per question; only required ones must be answered (the
+    whole survey can still be skipped by its link)."""
     form_class = type("SurveyForm", (CustomerForm,), {
         q.field_name: _field_for(q, language) for q in questions})
     return form_class(**kwargs)
+
+
+def survey_answers(form, questions):
+    """Return {question id: raw value} of the questions answered on `form`."""
+    return {q.id: form[q.field_name].data for q in questions
+            if form[q.field_name].data not in (None, "")}

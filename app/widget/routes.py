@@ -2,14 +2,14 @@
 import uuid
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, g, render_template, request, url_for
+from flask import abort, current_app, g, make_response, render_template, request, url_for
 from flask_babel import get_locale
 
 from app.core.rendering import page_or_fragment, see_other, wants_fragment
 from app.core.security import allow_framing_by
 from app.extensions import limiter
 from app.widget import bp, service
-from app.widget.forms import HelpForm, MessageForm, survey_form
+from app.widget.forms import HelpForm, MessageForm, survey_answers, survey_form
 from models import Brand, Conversation, Survey, db
 
 
@@ -45,6 +45,11 @@ def load_place(brand_slug, tp_slug):
     touchpoint = None
     if tp_slug is not None and (touchpoint := brand.touchpoint(tp_slug)) is None:
         abort(404)
+    if touchpoint is not None and touchpoint.archived_at is not None:
+        # Its codes stay printed after the place closes: say so kindly, not "not found".
+        abort(make_response(render_template(
+            "widget/place_closed.html", brand=brand, touchpoint=touchpoint,
+            embed=(request.view_args or {}).get("embed", False)), 410))
     return brand, touchpoint
 
 
@@ -73,11 +78,13 @@ def entry(brand_slug, tp_slug, embed):
     """Show the brand and place, and the short survey; record answers, then ask how to help."""
     brand, touchpoint = load_place(brand_slug, tp_slug)
     survey = Survey.for_touchpoint(brand, touchpoint)
-    if survey is None or not survey.questions:
+    if survey is None or not survey.live_questions:
         return help_page(brand_slug, tp_slug, embed)
-    form = survey_form(survey.questions, _language())
+    form = survey_form(survey.live_questions, _language())
     if form.validate_on_submit():
-        reference = service.record_survey(brand, touchpoint, survey, form, _language())
+        reference = service.record_survey(brand, touchpoint, survey,
+                                          survey_answers(form, survey.live_questions),
+                                          _language())
         return see_other(place_url("widget.help_page", brand, touchpoint, embed,
                                    r=reference, lang=form.lang.data or None))
     status = 422 if form.errors else 200
@@ -94,7 +101,9 @@ def help_page(brand_slug, tp_slug, embed):
     if request.method == "POST" and form.validate():
         response = service.survey_response_from(form.r.data, brand)
         conversation, _created = service.start_conversation(
-            brand, touchpoint, form, _language(), response)
+            brand, touchpoint, form.body.data, _language(), category=form.category.data,
+            name=form.name.data, contact=form.contact.data, client_id=form.client_id.data,
+            survey_response=response)
         return see_other(url_for("widget.conversation", token=conversation.token))
     status = 422 if form.errors else 200
     return render_template("widget/help.html", brand=brand, touchpoint=touchpoint,

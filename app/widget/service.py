@@ -21,12 +21,13 @@ def _response_signer():
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="survey-response")
 
 
-def record_survey(brand, touchpoint, survey, form, language):
-    """Store the answers given (none given means skipped); return a signed reference or None."""
+def record_survey(brand, touchpoint, survey, answers, language):
+    """Store {question id: value} answers (none means skipped); return a signed reference or
+    None."""
     response = SurveyResponse(survey=survey, brand_id=brand.id, language=language,
                               touchpoint_id=touchpoint.id if touchpoint else None)
-    for question in survey.questions:
-        value = form[question.field_name].data
+    for question in survey.live_questions:
+        value = answers.get(question.id)
         if value in (None, ""):
             continue
         answer = Answer(question=question)
@@ -35,7 +36,7 @@ def record_survey(brand, touchpoint, survey, form, language):
         elif question.kind == "yes_no":
             answer.number = 1 if value == "yes" else 0
         else:
-            answer.text = value
+            answer.text = str(value)
         response.answers.append(answer)
     if not response.answers:
         return None
@@ -75,19 +76,22 @@ def acknowledgement(brand, language, conversation=None):
     return template.replace("{team}", who).replace("{minutes}", str(minutes))
 
 
-def start_conversation(brand, touchpoint, form, language, survey_response=None):
-    """Open a conversation with the customer's first message; return (conversation, created)."""
-    client_id = form.client_id.data or None
+def start_conversation(brand, touchpoint, body, language, *, category=None, name=None,
+                       contact=None, client_id=None, survey_response=None):
+    """Open a conversation with the customer's first message; return (conversation, created).
+
+    `category` is the slug of the brand category the customer picked, if any.
+    """
     if client_id and (existing := Conversation.by_client_id(client_id)):
         return existing, False
+    picked = brand.category(category) if category else None
     conversation = Conversation(
         brand=brand, touchpoint=touchpoint, client_id=client_id, language=language,
-        category=brand.category(form.category.data) if form.category.data else None,
-        picked_category=form.category.data or None,
-        customer_name=form.name.data or None, customer_contact=form.contact.data or None)
-    conversation.retag(tagging.tags_for(conversation, form.body.data, survey_response))
+        category=picked, picked_category=picked.taxonomy if picked else None,
+        customer_name=name or None, customer_contact=contact or None)
+    conversation.retag(tagging.tags_for(conversation, body, survey_response))
     routing.route(conversation)
-    first = conversation.add_message("customer", form.body.data, client_id=client_id)
+    first = conversation.add_message("customer", body, client_id=client_id)
     conversation.add_message("system", acknowledgement(brand, language, conversation))
     if survey_response is not None:
         survey_response.conversation = conversation

@@ -81,12 +81,14 @@ def test_filters_show_the_right_conversations_with_counts(demo, agent, people):
             "team_pending": conversation(demo, status="pending", assignee_id=lead, team_id=team.id),
             "mine_resolved": conversation(demo, status="resolved", assignee_id=me),
             "manager": conversation(demo, assignee_id=manager)}
-    expected = {("mine", "open"): {"mine"}, ("mine", "resolved"): {"mine_resolved"},
+    expected = {("for_me", "open"): {"mine", "team"}, ("for_me", "resolved"): {"mine_resolved"},
+                ("mine", "open"): {"mine"}, ("mine", "resolved"): {"mine_resolved"},
                 ("team", "open"): {"mine", "team"}, ("team", "pending"): {"team_pending"},
                 ("unassigned", "open"): {"team", "loose"},
                 ("all", "open"): {"mine", "team", "loose", "manager"},
                 ("all", "pending"): {"team_pending"}, ("all", "resolved"): {"mine_resolved"}}
-    views, statuses = ("mine", "team", "unassigned", "all"), ("open", "pending", "resolved")
+    views = ("for_me", "mine", "team", "unassigned", "all")
+    statuses = ("open", "pending", "resolved")
     for view in views:
         for status in statuses:
             page = soup(agent.get(f"/inbox/?view={view}&status={status}"))
