@@ -1,5 +1,6 @@
-"""The `kulak` command: serve, worker, demo, assets, and Flask-Migrate's `db` commands."""
+"""The `kulak` command: serve, worker, demo, brand, assets, and Flask-Migrate's `db` commands."""
 import os
+import sys
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -14,9 +15,12 @@ def main():
 
 
 def _install_assets():
+    from flask import current_app
+
     from app.core import assets
     try:
-        for name in assets.install():
+        # Into the instance folder: an installed package's own folder may not be writable.
+        for name in assets.install(assets.instance_vendor_dir(current_app)):
             click.echo(f"installed {name} (sha256 checked)")
     except assets.AssetError as error:
         click.echo(f"warning: {error}; pages work without htmx, with full reloads", err=True)
@@ -53,6 +57,52 @@ def demo_command():
         click.echo(f"  staff {email}  password {password}")
     if not credentials:
         click.echo("  staff passwords unchanged (set KULAK_DEMO_PASSWORD to reset them)")
+
+
+@main.group("brand")
+def brand_group():
+    """Create and list brands."""
+
+
+@brand_group.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help='The brand\'s name, e.g. "Hotel Bosphorus".')
+@click.option("--admin", "admin_email", required=True, help="The email of the brand's admin.")
+@click.option("--language", type=click.Choice(["en", "tr"]), default="en", show_default=True,
+              help="The brand's default language.")
+@with_appcontext
+def brand_create_command(slug, name, admin_email, language):
+    """Create a brand with its defaults; print its admin's one-time set-password link."""
+    from flask import current_app
+
+    from app.admin.problems import SetupProblem
+    from app.admin.setup import create_brand, password_link_url
+    _prepare_database()
+    try:
+        brand, admin, token = create_brand(slug, name, admin_email, language)
+    except SetupProblem as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    public = current_app.config["PUBLIC_URL"]
+    click.echo(f"Brand {brand.slug} ({brand.name}) created, with its admin {admin.email}.")
+    click.echo(f"  customer link: {public}/b/{brand.slug}/web   QR sheet: {public}/qr/{brand.slug}")
+    click.echo("  The admin sets a password with this one-time link (valid 24 hours):")
+    # The link's path comes from url_for, which needs a request context outside a request.
+    with current_app.test_request_context("/"):
+        click.echo(password_link_url(token))
+
+
+@brand_group.command("list")
+@with_appcontext
+def brand_list_command():
+    """List the brands: address, name, language, staff."""
+    from app.admin.setup import brands
+    _prepare_database()
+    rows = brands()
+    if not rows:
+        click.echo("No brands yet: kulak brand create SLUG --name NAME --admin EMAIL")
+    for brand, staff in rows:
+        click.echo(f"{brand.slug}\t{brand.name}\t{brand.default_language}\t{staff} staff")
 
 
 @main.command("worker")

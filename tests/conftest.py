@@ -134,14 +134,16 @@ def kulak_command(*args):
     return [sys.executable, "-c", "from app.cli import main; main()", *args]
 
 
-def start_server(backend, tmp_dir, postgres_schema, extra_env=None):
+def start_server(backend, tmp_dir, postgres_schema, extra_env=None, demo=True):
     port = free_port()
     env = {**os.environ, "KULAK_INSTANCE": str(tmp_dir),
            "DATABASE_URL": database_url(backend, tmp_dir, postgres_schema),
            "KULAK_PUBLIC_URL": f"http://127.0.0.1:{port}", "KULAK_DEMO_PASSWORD": DEMO_PASSWORD,
            "KULAK_RATE_LIMITS": "off", **(extra_env or {})}
     env.pop("REDIS_URL", None)
-    subprocess.run(kulak_command("demo"), env=env, check=True, capture_output=True, timeout=120)
+    if demo:
+        subprocess.run(kulak_command("demo"), env=env, check=True, capture_output=True,
+                       timeout=120)
     log = open(Path(tmp_dir) / "server.log", "wb")
     process = subprocess.Popen(kulak_command("serve", "--port", str(port)), env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -185,6 +187,22 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def watch(chromium):
+    """Open pages in fresh Chromium contexts (JavaScript on or off), watched for console errors
+    and sockets; close them after the test."""
+    from tests.test_browser import Watched
+    opened = []
+
+    def open_page(js=True):
+        opened.append(Watched(chromium, js))
+        return opened[-1]
+
+    yield open_page
+    for watched in opened:
+        watched.context.close()
 
 
 @pytest.fixture

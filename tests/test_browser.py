@@ -51,19 +51,6 @@ class Watched:
 
 
 @pytest.fixture
-def watch(chromium):
-    opened = []
-
-    def open_page(js=True):
-        opened.append(Watched(chromium, js))
-        return opened[-1]
-
-    yield open_page
-    for watched in opened:
-        watched.context.close()
-
-
-@pytest.fixture
 def database(live_server):
     engine = sa.create_engine(live_server.env["DATABASE_URL"])
     yield engine

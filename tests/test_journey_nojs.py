@@ -56,12 +56,16 @@ class Form:
         # No action means the document's own URL, query string included.
         self.action = urljoin(browser.url, element.get("action") or "")
         self.values = {}
-        for control in element.find_all(["input", "textarea"]):
+        for control in element.find_all(["input", "textarea", "select"]):
             name, kind = control.get("name"), (control.get("type") or "text").lower()
             if not name or control.has_attr("disabled"):
                 continue
             if control.name == "textarea":
                 self.values[name] = control.get_text()
+            elif control.name == "select":  # the selected option, else the first
+                chosen = control.find("option", selected=True) or control.find("option")
+                if chosen is not None:
+                    self.values[name] = chosen.get("value", chosen.get_text())
             elif kind in ("radio", "checkbox"):
                 if control.has_attr("checked"):
                     self.values[name] = control.get("value", "on")
@@ -74,6 +78,18 @@ class Form:
         assert label is not None, f"no field labelled {label_text!r}"
         control = self.element.find(id=label["for"])
         self.values[control["name"]] = value
+        return self
+
+    def select(self, label_text, option_text):
+        """Pick an option of the <select> labelled `label_text` by its visible text."""
+        label = self.element.find(
+            "label", string=lambda s: s is not None and s.strip() == label_text)
+        assert label is not None, f"no field labelled {label_text!r}"
+        control = self.element.find(id=label["for"])
+        option = control.find("option", string=lambda s: s is not None
+                              and s.strip() == option_text)
+        assert option is not None, f"{label_text!r} offers no option {option_text!r}"
+        self.values[control["name"]] = option.get("value", option.get_text())
         return self
 
     def choose(self, question, option_text):
@@ -94,6 +110,9 @@ class Form:
 class Browser:
     """requests with the habits of a browser that has JavaScript turned off."""
 
+    # A customer's browser must never be given a cookie; staff sign in with one.
+    cookies_allowed = False
+
     def __init__(self, base_url, language="en"):
         self.http = requests.Session()
         self.http.headers["Accept-Language"] = language
@@ -106,7 +125,8 @@ class Browser:
                                      **{"params" if method == "GET" else "data": data})
         for hop in [*response.history, response]:
             self.responses.append(hop)
-            assert "Set-Cookie" not in hop.headers, f"{hop.url} sets {hop.headers['Set-Cookie']}"
+            assert self.cookies_allowed or "Set-Cookie" not in hop.headers, (
+                f"{hop.url} sets {hop.headers.get('Set-Cookie')}")
             assert not hop.is_redirect or hop.status_code == 303, (hop.url, hop.status_code)
         if not response.headers.get("Content-Type", "").startswith("text/html"):
             return response, None

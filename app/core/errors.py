@@ -17,6 +17,13 @@ def form_expired(error):
                          "again; nothing was changed."))
 
 
+@bp.app_errorhandler(403)
+def forbidden(error):
+    return _error_page(403, _("Not for your role"),
+                       _("Your account may not use this page. Ask your brand's admin if you "
+                         "need it."))
+
+
 @bp.app_errorhandler(404)
 def not_found(error):
     return _error_page(404, _("Page not found"),

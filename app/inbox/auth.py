@@ -7,9 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.rendering import see_other
 from app.extensions import db, limiter, login_manager
-from app.inbox import bp
-from app.inbox.forms import ActionForm, LoginForm
-from models import StaffMember
+from app.inbox import accounts, bp
+from app.inbox.forms import ActionForm, LoginForm, SetPasswordForm
+from models import OneTimeLink, StaffMember
 
 
 @login_manager.user_loader
@@ -49,3 +49,25 @@ def logout():
     if ActionForm().validate_on_submit():
         logout_user()
     return see_other(url_for("inbox.login"))
+
+
+def landing_for(staff):
+    """Where a member of staff starts: the admin sets the brand up, everyone else answers."""
+    return url_for("admin.index") if staff.role == "admin" else url_for("inbox.index")
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@limiter.limit("20/minute", methods=["POST"])
+def set_password(token):
+    """Choose a password through a one-time link; opening the link alone changes nothing."""
+    link = OneTimeLink.find(token, "set_password")
+    if link is None:
+        return render_template("inbox/link_gone.html"), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        if not accounts.set_password_with(link, form.password.data):
+            return render_template("inbox/link_gone.html"), 410
+        login_user(link.staff)
+        return see_other(landing_for(link.staff))
+    status = 422 if form.errors else 200
+    return render_template("inbox/set_password.html", form=form, staff=link.staff), status

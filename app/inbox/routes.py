@@ -10,11 +10,13 @@ from app.inbox.context import conversation_context, insert_canned_form, transfer
 from app.inbox.forms import ActionForm, NoteForm, ReplyForm, TagForm
 from models.conversation import STATUSES
 
+PUBLIC_ENDPOINTS = ("inbox.login", "inbox.set_password")
+
 
 @bp.before_request
 def require_login():
-    """Every inbox page needs a signed-in member of staff; the login page itself does not."""
-    if request.endpoint != "inbox.login" and not current_user.is_authenticated:
+    """Every inbox page needs a signed-in member of staff; signing in itself does not."""
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
 
 

@@ -47,6 +47,7 @@ def touchpoint_code(brand_slug, tp_slug, fmt):
 def sheet(brand_slug):
     """Show every touchpoint's code with its name under it, ready to print."""
     brand, _ = load_place(brand_slug, None)
-    codes = [(tp, short_link(brand, tp)) for tp in brand.touchpoints]
+    # An archived place's code only says it is closed: nothing to print.
+    codes = [(tp, short_link(brand, tp)) for tp in brand.touchpoints if tp.archived_at is None]
     return render_template("widget/qr_sheet.html", brand=brand, codes=codes,
                            brand_link=short_link(brand), printed_at=utcnow())

@@ -1,0 +1,44 @@
+"""The brand page and the overview of /admin."""
+from flask import flash, render_template, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp, current_brand, service
+from app.admin.forms import BrandForm, lines
+from app.core.rendering import see_other
+
+
+@bp.get("/")
+def index():
+    brand = current_brand()
+    return render_template("admin/index.html", brand=brand)
+
+
+def _brand_form(brand):
+    return BrandForm(data={
+        "name": brand.name, "default_language": brand.default_language,
+        "responder_en": brand.responder_name.get("en"),
+        "responder_tr": brand.responder_name.get("tr"),
+        "acknowledgement_en": brand.acknowledgement.get("en"),
+        "acknowledgement_tr": brand.acknowledgement.get("tr"),
+        "expected_response_minutes": brand.expected_response_minutes,
+        "timezone": brand.timezone, "embed_origins": "\n".join(brand.embed_origins),
+        "colour": brand.colour})
+
+
+@bp.route("/brand", methods=["GET", "POST"])
+def brand_settings():
+    brand = current_brand()
+    form = BrandForm() if BrandForm().is_submitted() else _brand_form(brand)
+    if form.validate_on_submit():
+        service.update_brand(
+            brand, name=form.name.data, default_language=form.default_language.data,
+            responder_name={"en": form.responder_en.data, "tr": form.responder_tr.data},
+            acknowledgement={"en": form.acknowledgement_en.data,
+                             "tr": form.acknowledgement_tr.data},
+            expected_response_minutes=form.expected_response_minutes.data,
+            timezone=form.timezone.data, embed_origins=lines(form.embed_origins.data),
+            colour=form.colour.data)
+        flash(_("Saved."))
+        return see_other(url_for("admin.brand_settings"))
+    status = 422 if form.errors else 200
+    return render_template("admin/brand.html", brand=brand, form=form), status

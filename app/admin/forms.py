@@ -1,0 +1,93 @@
+"""Brand setup forms; Flask-WTF adds a CSRF token to every one of them."""
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from app.core.forms import Form
+from app.core.validators import COLOUR, origin_problem, strip
+from models.common import LABEL_MAX, NAME_MAX, ORIGIN_MAX
+
+TOO_LONG = _l("Please use at most %(max)d characters (it has %(length)d).")
+ACK_MAX = 500
+ORIGINS_MAX = 20
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("tr", "Türkçe")]
+
+
+def lines(value):
+    """Split a textarea into its non-empty, trimmed lines."""
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class BrandForm(Form):
+    name = StringField(_l("Name"), filters=[strip], validators=[
+        DataRequired(message=_l("Please give the brand's name.")),
+        Length(max=NAME_MAX, message=TOO_LONG)])
+    default_language = SelectField(_l("Default language"), choices=LANGUAGE_CHOICES,
+                                   invalid_choice_message=_l("Please choose English or Türkçe."))
+    responder_en = StringField(_l("Who answers (English)"), filters=[strip], validators=[
+        Optional(), Length(max=LABEL_MAX, message=TOO_LONG)])
+    responder_tr = StringField(_l("Who answers (Turkish)"), filters=[strip], validators=[
+        Optional(), Length(max=LABEL_MAX, message=TOO_LONG)])
+    acknowledgement_en = TextAreaField(_l("Acknowledgement (English)"), filters=[strip],
+                                       validators=[Optional(),
+                                                   Length(max=ACK_MAX, message=TOO_LONG)])
+    acknowledgement_tr = TextAreaField(_l("Acknowledgement (Turkish)"), filters=[strip],
+                                       validators=[Optional(),
+                                                   Length(max=ACK_MAX, message=TOO_LONG)])
+    expected_response_minutes = IntegerField(_l("We answer within (minutes)"), validators=[
+        InputRequired(message=_l("Please say within how many minutes you answer.")),
+        NumberRange(min=1, max=1440, message=_l("Please give between 1 and 1440 minutes."))])
+    timezone = StringField(_l("Time zone"), filters=[strip], validators=[
+        DataRequired(message=_l("Please give the time zone, e.g. Europe/Istanbul.")),
+        Length(max=64, message=TOO_LONG)])
+    embed_origins = TextAreaField(_l("Sites that may embed the chat, one per line"),
+                                  filters=[strip], validators=[Optional()])
+    colour = StringField(_l("Colour of your customer pages"), filters=[strip], validators=[
+        DataRequired(message=_l("Please choose a colour.")),
+        Regexp(COLOUR, message=_l("Please give a colour as #rrggbb, e.g. #23395d."))])
+
+    def validate_timezone(self, field):
+        if field.data not in available_timezones():
+            raise ValidationError(_l("“%(zone)s” is not a time zone this server knows; use a "
+                                     "name such as Europe/Istanbul or UTC.", zone=field.data))
+
+    def validate_embed_origins(self, field):
+        origins = lines(field.data)
+        if len(origins) > ORIGINS_MAX:
+            raise ValidationError(_l("Please list at most %(max)d sites.", max=ORIGINS_MAX))
+        for origin in origins:
+            if len(origin) > ORIGIN_MAX:
+                raise ValidationError(_l("Each site may have at most %(max)d characters.",
+                                         max=ORIGIN_MAX))
+            problem = origin_problem(origin)
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_acknowledgement_en(self, field):
+        _known_placeholders(field)
+
+    def validate_acknowledgement_tr(self, field):
+        _known_placeholders(field)
+
+
+def _known_placeholders(field):
+    text = (field.data or "").replace("{team}", "").replace("{minutes}", "")
+    if "{" in text or "}" in text:
+        raise ValidationError(_l("Only {team} and {minutes} can be filled in; remove the other "
+                                 "braces."))
