@@ -14,9 +14,11 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.extensions import db, sock
+from app.inbox.service import VIEWS
 from app.realtime import bp
 from app.realtime.fragments import customer_view, inbox_poke, render, staff_view
 from app.realtime.hub import LiveSocket
+from app.routing import service as routing
 from models import Conversation
 
 POLICY_VIOLATION = 1008
@@ -35,9 +37,11 @@ def _same_origin():
     return origin is None or urlsplit(origin).netloc == request.host
 
 
-def _serve(ws, live, subscriptions, resync, who, name):
+def _serve(ws, live, subscriptions, resync, who, name, joined=None):
     """Join the hub, resync the page, then read typing signals until the browser goes away."""
     hub().join(live, subscriptions)
+    if joined is not None:
+        joined()
     # Rendered after joining, so no event falls between the resync and the subscription.
     live.send(resync())
     db.session.remove()  # hold no database connection for the socket's lifetime
@@ -87,7 +91,7 @@ def staff_socket(ws):
     staff = current_user._get_current_object()
     live = LiveSocket(ws, staff.brand_id, staff_id=staff.id, language=str(get_locale()),
                       csrf_token=generate_csrf(),
-                      list_url=url_for("inbox.index", view=request.args.get("view", "mine"),
+                      list_url=url_for("inbox.index", view=request.args.get("view", VIEWS[0]),
                                        status=request.args.get("status", "open")))
     subscriptions = {f"brand:{staff.brand_id}": "inbox"}
 
@@ -106,7 +110,9 @@ def staff_socket(ws):
         def resync():
             return staff_view(conversation, staff)
 
-    _serve(ws, live, subscriptions, resync, "staff", staff.name)
+    # Online now: what waits in their teams' queues is handed out (and the list resynced after).
+    _serve(ws, live, subscriptions, resync, "staff", staff.name,
+           joined=lambda: routing.hand_out_waiting(staff))
 
 
 def render_in_app(app):

@@ -1,11 +1,16 @@
 """Route a new conversation: the brand's first matching rule names a team; inside it, the
 online member with the fewest open conversations takes it, round robin on ties. With nobody
-online it waits in the team's unassigned queue, and the customer is told so.
+online it waits in the team's unassigned queue, and the customer is told so; when a member of
+that team comes online, what waits is handed out by the same rule.
 """
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import case, update
 
+from app import events
 from models import Conversation, RoutingRule, db
 from models.common import utcnow
 
@@ -35,9 +40,52 @@ def route(conversation):
     online = online_staff(brand_id)
     candidates = [m for m in rule.team.members if m.active and m.id in online]
     if candidates:
-        counts = open_counts([m.id for m in candidates])
-        chosen = min(candidates, key=lambda m: (
-            counts.get(m.id, 0), m.last_routed_at or datetime.min, m.id))
+        chosen = least_busy(candidates)
         conversation.assignee = chosen
         chosen.last_routed_at = utcnow()
     return rule
+
+
+def least_busy(candidates):
+    """Return the candidate with the fewest open conversations; ties go round robin."""
+    counts = open_counts([m.id for m in candidates])
+    return min(candidates, key=lambda m: (
+        counts.get(m.id, 0), m.last_routed_at or datetime.min, m.id))
+
+
+def hand_out_waiting(staff):
+    """Give the open conversations waiting in `staff`'s teams' queues to those teams' online
+    members, urgent and longest-waiting first; return how many were handed out."""
+    team_ids = [t.id for t in staff.teams]
+    if not team_ids:
+        return 0
+    waiting = db.session.scalars(
+        db.select(Conversation)
+        .where(Conversation.brand_id == staff.brand_id, Conversation.team_id.in_(team_ids),
+               Conversation.assignee_id.is_(None), Conversation.status == "open")
+        .order_by(case((Conversation.urgency == "urgent", 0), else_=1),
+                  Conversation.waiting_since, Conversation.id).limit(100)).all()
+    online, handed = online_staff(staff.brand_id), 0
+    for conversation in waiting:
+        candidates = [m for m in conversation.team.members if m.active and m.id in online]
+        if candidates and _claim(conversation, least_busy(candidates)):
+            handed += 1
+    return handed
+
+
+def _claim(conversation, chosen):
+    """Assign `conversation` to `chosen` unless another process did first; tell the customer."""
+    claimed = db.session.execute(
+        update(Conversation).where(Conversation.id == conversation.id,
+                                   Conversation.assignee_id.is_(None))
+        .values(assignee_id=chosen.id)).rowcount == 1
+    if not claimed:
+        db.session.rollback()
+        return False
+    conversation.assignee, chosen.last_routed_at = chosen, utcnow()
+    with force_locale(conversation.language):
+        conversation.add_message("system", _("%(name)s from %(team)s is answering now.",
+                                             name=chosen.name, team=conversation.team.name))
+    db.session.commit()
+    events.conversation_changed.send(conversation)
+    return True
