@@ -46,15 +46,12 @@ def test_brand_create_prints_a_link_and_refuses_bad_slugs(cli_env):
     assert made.returncode == 0, made.stderr
     last = made.stdout.strip().splitlines()[-1]
     assert last.startswith("https://feedback.example.com/inbox/password/"), made.stdout
-    for slug, reason in (("hotel-bosphorus", "exists already"), ("admin", "reserved"),
-                         ("Bad Slug", "lower-case")):
+    # Each refusal's reason is checked in-process below; here, that the command says it, exit 2.
+    for slug, reason in (("hotel-bosphorus", "exists already"),):
         refused = run_kulak(cli_env, "brand", "create", slug, "--name", "X",
                             "--admin", f"x{len(slug)}@example.com")
         assert refused.returncode == 2, (slug, refused.stdout, refused.stderr)
         assert reason in refused.stderr, (slug, refused.stderr)
-    taken = run_kulak(cli_env, "brand", "create", "other", "--name", "Other",
-                      "--admin", "owner@example.com")
-    assert taken.returncode == 2 and "already on the staff" in taken.stderr
     listed = run_kulak(cli_env, "brand", "list")
     assert listed.returncode == 0
     assert listed.stdout.splitlines() == ["hotel-bosphorus\tHotel Bosphorus\ttr\t1 staff"]
@@ -93,11 +90,12 @@ def test_slugs_that_cannot_be_used(app, slug, reason):
 
 
 def test_a_refused_brand_leaves_nothing_behind(app, demo):
+    create_brand("hotel", "Hotel", "owner@example.com")
     counts = [db.session.scalar(select(func.count()).select_from(m))
               for m in (Brand, StaffMember, Touchpoint, Category)]
     for args in (("demo", "Again", "x@example.com"), ("api", "Api", "y@example.com"),
                  ("new-one", "", "z@example.com"), ("new-one", "N", "not-an-email"),
-                 ("new-one", "N", "agent@demo.example")):
+                 ("new-one", "N", "agent@demo.example"), ("new-one", "N", "owner@example.com")):
         with pytest.raises(SetupProblem):
             create_brand(*args)
     with pytest.raises(SetupProblem):

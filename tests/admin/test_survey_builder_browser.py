@@ -87,7 +87,7 @@ def test_admin_builds_previews_and_a_customer_answers(live_server, watch, databa
     assert page.evaluate("window.__kulak_marker") == 1, "the move reloaded the page"
 
     page.get_by_role("link", name="in Turkish").click()
-    expect(page.get_by_role("note")).to_contain_text("Preview: nothing is recorded.")
+    expect(page.get_by_role("note")).to_contain_text("Önizleme: hiçbir şey kaydedilmez.")
     assert legends(page) == ["Yemeğiniz nasıldı?", "Sizi buraya ne getirdi?"]
     page.goto(page.url.replace("lang=tr", "lang=en"))
     assert legends(page) == ["How was your meal?", "What brings you here?"]
