@@ -3,7 +3,7 @@ validation errors swapped in place, and the script-free embed behind CSP frame-a
 import http.server
 import re
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -88,6 +88,15 @@ def option(page, text, group=None):
     """The <label> of a visually hidden radio, found by its visible text."""
     scope = page.get_by_role("group", name=group) if group else page
     return scope.locator("label").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+def sign_in(page, server_url, email, next_path):
+    """Log in on the login page as a person does, landing on `next_path`."""
+    page.goto(f"{server_url}/inbox/login?next={quote(next_path, safe='/')}")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server_url}{next_path}")
 
 
 def journey(page, server_url, first_message):

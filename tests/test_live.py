@@ -17,7 +17,15 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from .conftest import DEMO_PASSWORD, LiveServer, free_port, kulak_command, start_server
-from .test_browser import CONVERSATION, TIMEOUT_MS, Watched, csrf_token, journey, origin
+from .test_browser import (
+    CONVERSATION,
+    TIMEOUT_MS,
+    Watched,
+    csrf_token,
+    journey,
+    origin,
+    sign_in,
+)
 
 RECONNECTING_CODES = (1006, 1011, 1012, 1013)  # the only ones htmx-ext-ws reconnects after
 
@@ -100,11 +108,7 @@ def pair(live_server, chromium):
     first = unique("The kettle in room 412 is broken")
     journey(guest.page, live_server.url, first)
     page = agent.page
-    page.goto(f"{live_server.url}/inbox/login?next=/inbox/%3Fview%3Dall%26status%3Dopen")
-    page.locator("#email").fill("agent@demo.example")
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/inbox/\?view=all&status=open$"))
+    sign_in(page, live_server.url, "agent@demo.example", "/inbox/?view=all&status=open")
     page.locator("li.row", has_text=first).get_by_role("link").click()
     page.wait_for_url(re.compile(r"/inbox/c/\d+$"))
     expect(page.locator("#thread")).to_contain_text(first)

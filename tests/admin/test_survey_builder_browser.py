@@ -7,8 +7,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from ..conftest import DEMO_PASSWORD
-from ..test_browser import option
+from ..test_browser import option, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +60,7 @@ def test_admin_builds_previews_and_a_customer_answers(live_server, watch, databa
     name = f"Dinner {uuid.uuid4().hex[:6]}"
     admin = watch()
     page = admin.page
-    page.goto(f"{live_server.url}/inbox/login?next=/admin/surveys")
-    page.locator("#email").fill("admin@demo.example")
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/admin/surveys$"))
+    sign_in(page, live_server.url, "admin@demo.example", "/admin/surveys")
 
     page.locator("#new-survey").get_by_label("Name").fill(name)
     page.get_by_role("button", name="Create the survey").click()
