@@ -87,6 +87,11 @@ class Brand(db.Model):
                 return max(local, opens).astimezone(UTC).replace(tzinfo=None)
         return utc_naive  # no open day at all: treat as always open rather than never
 
+    @property
+    def own_colour(self):
+        """Return the brand's colour if it is not the default, else None (no stylesheet)."""
+        return self.colour if self.colour and self.colour != DEFAULT_COLOUR else None
+
     def frame_ancestors(self):
         """Return the CSP frame-ancestors source list for this brand's customer pages."""
         return " ".join(["'self'", *self.embed_origins])

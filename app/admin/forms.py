@@ -20,10 +20,9 @@ from wtforms.validators import (
 )
 
 from app.core.forms import Form
-from app.core.validators import COLOUR, origin_problem, strip
+from app.core.validators import COLOUR, TOO_LONG, origin_problem, strip
 from models.common import LABEL_MAX, NAME_MAX, ORIGIN_MAX
 
-TOO_LONG = _l("Please use at most %(max)d characters (it has %(length)d).")
 ACK_MAX = 500
 ORIGINS_MAX = 20
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("tr", "Türkçe")]

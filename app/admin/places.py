@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.admin.problems import SetupProblem
-from app.core.validators import RESERVED_SLUGS, slug_problem, slugify, strip
+from app.core.validators import RESERVED_SLUGS, slug_problem, slugify, strip, too_long
 from models import Conversation, RoutingRule, Survey, SurveyResponse, Touchpoint, db
 from models.brand import TOUCHPOINT_KINDS
 from models.common import LABEL_MAX, utcnow
@@ -17,8 +17,7 @@ def _label(label):
     if not label:
         raise SetupProblem(_l("Please give the place a name, e.g. Room 412."), "label")
     if len(label) > LABEL_MAX:
-        raise SetupProblem(_l("Please use at most %(max)d characters (it has %(length)d).",
-                              max=LABEL_MAX, length=len(label)), "label")
+        raise SetupProblem(too_long(LABEL_MAX, label), "label")
     return label
 
 

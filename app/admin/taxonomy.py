@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.admin.problems import SetupProblem
-from app.core.validators import slugify, strip
+from app.core.validators import slugify, strip, too_long
 from models import Category, db
 from models.brand import DEFAULT_CATEGORIES, TAXONOMY
 from models.common import LABEL_MAX, LANGUAGES, localized
@@ -26,8 +26,7 @@ def _labels(labels):
     labels = {code: strip(labels.get(code) or "") for code in LANGUAGES}
     for code, text in labels.items():
         if len(text) > LABEL_MAX:
-            raise SetupProblem(_l("Please use at most %(max)d characters (it has %(length)d).",
-                                  max=LABEL_MAX, length=len(text)), f"label_{code}")
+            raise SetupProblem(too_long(LABEL_MAX, text), f"label_{code}")
     labels = {code: text for code, text in labels.items() if text}
     if not labels:
         raise SetupProblem(_l("Please name the category in English, in Turkish or in both."),

@@ -21,6 +21,8 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 RESERVED_SLUGS = frozenset({
     "admin", "api", "inbox", "static", "b", "c", "embed", "qr", "reports", "healthz", "metrics",
     "login", "logout", "assets", "vendor", "ws", "help", "kulak", "www", "demo-admin", "new"})
+# WTForms' Length fills in %(max)d and %(length)d itself; domain checks call too_long().
+TOO_LONG = _l("Please use at most %(max)d characters (it has %(length)d).")
 _TURKISH = str.maketrans({"ı": "i", "İ": "i", "ş": "s", "Ş": "s", "ğ": "g", "Ğ": "g",
                           "ç": "c", "Ç": "c", "ö": "o", "Ö": "o", "ü": "u", "Ü": "u"})
 
@@ -30,6 +32,11 @@ def strip(value):
     if not isinstance(value, str):
         return value
     return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def too_long(limit, text):
+    """Return TOO_LONG for `text` over `limit`, in the request's language."""
+    return TOO_LONG % {"max": limit, "length": len(text)}
 
 
 def slugify(text):

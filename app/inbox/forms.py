@@ -26,14 +26,12 @@ from wtforms.validators import (
 )
 
 from app.core.forms import Form
-from app.core.validators import CLIENT_ID_PATTERN, EMAIL, strip
+from app.core.validators import CLIENT_ID_PATTERN, EMAIL, TOO_LONG, strip
 from models.alerting import ALERT_URL_MAX
 from models.brand import WEEKDAYS
 from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX
 from models.conversation import TAG_FIELDS
 from models.webhook import WEBHOOK_URL_MAX
-
-TOO_LONG = _l("Please use at most %(max)d characters (it has %(length)d).")
 
 
 def _message_field(label, empty_message):

@@ -100,14 +100,17 @@ class Hub:
         self.broadcaster.publish(as_channels(channels), event)
 
     def join(self, socket, subscriptions):
-        """Subscribe `socket` to {channel: audience}."""
+        """Subscribe `socket` to {channel: audience}; True if a member of staff just came
+        online here (their first socket in this process)."""
         self.broadcaster.start(self.deliver)
         with self.lock:
             for channel, audience in subscriptions.items():
                 self.channels[channel][socket] = audience
+        arrived = False
         if socket.staff_id is not None:
-            self.presence.arrive(socket.brand_id, socket.staff_id)
+            arrived = self.presence.arrive(socket.brand_id, socket.staff_id)
         threading.Thread(target=socket.pump, daemon=True, name="kulak-socket").start()
+        return arrived
 
     def leave(self, socket):
         with self.lock:

@@ -37,11 +37,11 @@ def _same_origin():
     return origin is None or urlsplit(origin).netloc == request.host
 
 
-def _serve(ws, live, subscriptions, resync, who, name, joined=None):
-    """Join the hub, resync the page, then read typing signals until the browser goes away."""
-    hub().join(live, subscriptions)
-    if joined is not None:
-        joined()
+def _serve(ws, live, subscriptions, resync, who, name, arrived=None):
+    """Join the hub, resync the page, then read typing signals until the browser goes away;
+    `arrived` runs when the socket brings its member of staff online."""
+    if hub().join(live, subscriptions) and arrived is not None:
+        arrived()
     # Rendered after joining, so no event falls between the resync and the subscription.
     live.send(resync())
     db.session.remove()  # hold no database connection for the socket's lifetime
@@ -110,9 +110,10 @@ def staff_socket(ws):
         def resync():
             return staff_view(conversation, staff)
 
-    # Online now: what waits in their teams' queues is handed out (and the list resynced after).
+    # Coming online: what waits in their teams' queues is handed out (the resync follows), once
+    # per arrival rather than on every page they open.
     _serve(ws, live, subscriptions, resync, "staff", staff.name,
-           joined=lambda: routing.hand_out_waiting(staff))
+           arrived=lambda: routing.hand_out_waiting(staff))
 
 
 def render_in_app(app):
