@@ -18,7 +18,7 @@ def create_app(overrides=None, environ=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from app import alerts, realtime
-    from app.core import assets, i18n, rendering, security
+    from app.core import assets, i18n, navigation, permissions, rendering, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -33,6 +33,8 @@ def create_app(overrides=None, environ=None):
     i18n.init_app(app)
     assets.init_app(app)
     rendering.init_app(app)
+    permissions.init_app(app)
+    navigation.init_app(app)
 
     from app.admin import bp as admin_bp
     from app.core import bp as core_bp

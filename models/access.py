@@ -1,16 +1,19 @@
-"""One-time links: a set-password (later invitation, reset) link, stored only as a hash."""
+"""One-time links (set a password, reset it) and invitations, each stored only as a hash."""
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, update
+from sqlalchemy import JSON, ForeignKey, String, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
-from models.common import utcnow
+from models.common import EMAIL_MAX, utcnow
 
-LINK_PURPOSES = ("set_password",)
+LINK_PURPOSES = ("set_password", "reset")
 LINK_LIFETIME = timedelta(hours=24)
+# A reset link is asked for by whoever knows the address: it lives an hour, not a day.
+RESET_LIFETIME = timedelta(hours=1)
+INVITATION_LIFETIME = timedelta(hours=24)
 # 32 random bytes: the link is the credential until it is used.
 LINK_TOKEN_BYTES = 32
 
@@ -18,6 +21,12 @@ LINK_TOKEN_BYTES = 32
 def token_hash(token):
     """Return the stored form of a link token: its SHA-256 (a leaked table opens nothing)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token():
+    """Return (token, its hash): the token is shown or mailed once, only the hash is kept."""
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    return token, token_hash(token)
 
 
 class OneTimeLink(db.Model):
@@ -34,9 +43,9 @@ class OneTimeLink(db.Model):
     @classmethod
     def issue(cls, staff, purpose, lifetime=LINK_LIFETIME):
         """Add a new link for `staff` to the session; return (link, token): the token only now."""
-        token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+        token, hashed = new_token()
         now = utcnow()
-        link = cls(staff=staff, purpose=purpose, token_hash=token_hash(token),
+        link = cls(staff=staff, purpose=purpose, token_hash=hashed,
                    created_at=now, expires_at=now + lifetime)
         db.session.add(link)
         return link, token
@@ -59,4 +68,58 @@ class OneTimeLink(db.Model):
         done = db.session.execute(
             update(OneTimeLink).where(OneTimeLink.id == self.id, OneTimeLink.used_at.is_(None))
             .values(used_at=utcnow()))
+        return done.rowcount == 1
+
+
+class Invitation(db.Model):
+    """An invitation to join a brand's staff, bound to one address, role, teams and places."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    role: Mapped[str] = mapped_column(String(10))
+    team_ids: Mapped[list] = mapped_column(JSON, default=list)
+    touchpoint_ids: Mapped[list] = mapped_column(JSON, default=list)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    # The member of staff the invitation made, once accepted.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    # The last mail that carried it: its delivery (or failure) shows on the staff page.
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("outgoing_mail.id"))
+
+    invited_by: Mapped["StaffMember | None"] = relationship(  # noqa: F821
+        foreign_keys=[invited_by_id])
+    mail: Mapped["OutgoingMail | None"] = relationship()  # noqa: F821
+
+    @property
+    def pending(self):
+        return self.accepted_at is None and self.revoked_at is None
+
+    def renew(self, lifetime=INVITATION_LIFETIME):
+        """Give the invitation a new token and expiry (the old link stops working); return it."""
+        token, self.token_hash = new_token()
+        self.created_at = utcnow()
+        self.expires_at = self.created_at + lifetime
+        return token
+
+    @classmethod
+    def find(cls, token):
+        """Return the pending, unexpired invitation `token` opens, or None."""
+        if not token or len(token) > 100:
+            return None
+        found = db.session.scalar(db.select(cls).filter_by(token_hash=token_hash(token)))
+        if found is None or not found.pending or found.expires_at <= utcnow():
+            return None
+        return found
+
+    def accept(self):
+        """Mark it accepted by one conditional update; False if another request was first."""
+        done = db.session.execute(
+            update(Invitation).where(Invitation.id == self.id, Invitation.accepted_at.is_(None),
+                                     Invitation.revoked_at.is_(None))
+            .values(accepted_at=utcnow()))
         return done.rowcount == 1

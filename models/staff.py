@@ -11,11 +11,22 @@ from models.common import EMAIL_MAX, LABEL_MAX, NAME_MAX, SLUG_MAX, utcnow
 
 ROLES = ("agent", "lead", "manager", "admin")
 
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
 team_membership = Table(
     "team_membership",
     db.metadata,
     Column("team_id", ForeignKey("team.id"), primary_key=True),
     Column("staff_id", ForeignKey("staff_member.id"), primary_key=True),
+)
+
+# A member of staff with rows here works only those touchpoints (a branch, a floor); with none,
+# every touchpoint of the brand.
+staff_touchpoint = Table(
+    "staff_touchpoint",
+    db.metadata,
+    Column("staff_id", ForeignKey("staff_member.id"), primary_key=True),
+    Column("touchpoint_id", ForeignKey("touchpoint.id"), primary_key=True),
 )
 
 
@@ -39,6 +50,11 @@ class StaffMember(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(10), default="agent")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column()
+    # None: the brand's language. Alerts, mails and the inbox reach the person in this one.
+    language: Mapped[str | None] = mapped_column(String(5))
+    # Part of the session's user id: raising it ends every session signed in before.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When routing last gave this person a conversation: ties go round robin by it.
     last_routed_at: Mapped[datetime | None] = mapped_column()
@@ -48,10 +64,33 @@ class StaffMember(UserMixin, db.Model):
 
     teams: Mapped[list[Team]] = relationship(
         secondary=team_membership, back_populates="members")
+    touchpoints: Mapped[list["Touchpoint"]] = relationship(  # noqa: F821
+        secondary=staff_touchpoint, order_by="Touchpoint.position")
 
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        """Return the session's user id: the person and the epoch their sessions belong to."""
+        return f"{self.id}:{self.session_epoch or 0}"
+
+    def end_sessions(self):
+        """End every session signed in so far (the caller commits; signs in again if it must)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
+
+    @property
+    def touchpoint_ids(self):
+        """Return the ids of the touchpoints this person works, or None for all of them."""
+        return [t.id for t in self.touchpoints] or None
+
+    def works_at(self, touchpoint_id):
+        """True if this person sees conversations of `touchpoint_id` (None: the web chat)."""
+        ids = self.touchpoint_ids
+        return ids is None or touchpoint_id in ids
+
+    def outranks_or_equals(self, role):
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
 
     def quiet_end(self, local_now):
         """Return when this person's quiet hours end (local), or None if they are not in them."""

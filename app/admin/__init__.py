@@ -1,27 +1,24 @@
 """Brand setup: the brand, its places (touchpoints), surveys and categories."""
-from flask import Blueprint, abort
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
+from app.core.permissions import permission_of
 from app.extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Until the staff and roles issue gives every settings page one role table, /admin is the
-# brand admin's alone.
-ADMIN_ROLES = ("admin",)
-
 
 @bp.before_request
-def require_admin():
-    """Every /admin page needs a signed-in admin of the brand; others get 403."""
+def require_permission():
+    """Fail closed: an /admin view that names no permission (@requires) is no one's."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if current_user.role not in ADMIN_ROLES:
+    if permission_of(current_app.view_functions.get(request.endpoint)) is None:
         abort(403)
 
 
 def current_brand():
-    """Return the signed-in admin's brand (every /admin query is scoped to it)."""
+    """Return the signed-in person's brand (every /admin query is scoped to it)."""
     from models import Brand, db
     return db.session.get(Brand, current_user.brand_id)
 

@@ -4,10 +4,12 @@ from flask_babel import gettext as _
 
 from app.admin import bp, current_brand, service
 from app.admin.forms import BrandForm, lines
+from app.core.permissions import requires
 from app.core.rendering import see_other
 
 
 @bp.get("/")
+@requires("brand.setup")
 def index():
     brand = current_brand()
     return render_template("admin/index.html", brand=brand)
@@ -26,6 +28,7 @@ def _brand_form(brand):
 
 
 @bp.route("/brand", methods=["GET", "POST"])
+@requires("brand.setup")
 def brand_settings():
     brand = current_brand()
     form = BrandForm() if BrandForm().is_submitted() else _brand_form(brand)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from app.admin import bp, current_brand, taxonomy
 from app.admin.problems import SetupProblem
 from app.admin.setup_forms import CategoryForm, MoveForm
+from app.core.permissions import requires
 from app.core.rendering import page_or_fragment, see_other
 from app.core.scoping import brand_scoped
 from models import Category, db
@@ -46,6 +47,7 @@ def _page(brand, form=None, editing=None, status=200, problem=None):
 
 
 @bp.route("/categories", methods=["GET", "POST"])
+@requires("brand.setup")
 def categories():
     """List the brand's categories in the order customers see them; add one."""
     brand = current_brand()
@@ -63,6 +65,7 @@ def categories():
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@requires("brand.setup")
 def category_edit(category_id):
     """Rename a category in either language, or change what it stands for."""
     category = brand_scoped(current_user, Category, category_id)
@@ -80,6 +83,7 @@ def category_edit(category_id):
 
 
 @bp.post("/categories/<int:category_id>/move")
+@requires("brand.setup")
 def category_move(category_id):
     """Move a category one place up or down; htmx follows the 303 and swaps the list."""
     category = brand_scoped(current_user, Category, category_id)
@@ -101,12 +105,14 @@ def _set_shown(category_id, shown):
 
 
 @bp.post("/categories/<int:category_id>/hide")
+@requires("brand.setup")
 def category_hide(category_id):
     """Hide a category from customers (never delete: conversations name it)."""
     return _set_shown(category_id, False)
 
 
 @bp.post("/categories/<int:category_id>/show")
+@requires("brand.setup")
 def category_show(category_id):
     """Let customers choose a hidden category again."""
     return _set_shown(category_id, True)

@@ -8,6 +8,7 @@ from app.admin import bp, current_brand
 from app.admin import survey_builder as builder
 from app.admin.problems import SetupProblem
 from app.admin.survey_forms import KIND_LABELS, QuestionForm, SurveyNameForm
+from app.core.permissions import requires
 from app.core.rendering import page_or_fragment, see_other
 from app.core.scoping import brand_scoped
 from app.extensions import csrf
@@ -42,6 +43,7 @@ def _builder(survey, status=200, name_form=None, question_form=None, editing=Non
 
 
 @bp.route("/surveys", methods=["GET", "POST"])
+@requires("brand.setup")
 def surveys():
     brand = current_brand()
     form = SurveyNameForm()
@@ -60,11 +62,13 @@ def surveys():
 
 
 @bp.get("/surveys/<int:survey_id>")
+@requires("brand.setup")
 def survey_builder(survey_id):
     return _builder(_survey(survey_id))
 
 
 @bp.post("/surveys/<int:survey_id>/name")
+@requires("brand.setup")
 def survey_rename(survey_id):
     survey = _survey(survey_id)
     form = SurveyNameForm()
@@ -80,6 +84,7 @@ def survey_rename(survey_id):
 
 
 @bp.post("/surveys/<int:survey_id>/default")
+@requires("brand.setup")
 def survey_default(survey_id):
     survey = _survey(survey_id)
     try:
@@ -93,6 +98,7 @@ def survey_default(survey_id):
 
 
 @bp.post("/surveys/<int:survey_id>/questions")
+@requires("brand.setup")
 def survey_add_question(survey_id):
     survey = _survey(survey_id)
     form = QuestionForm()
@@ -109,6 +115,7 @@ def survey_add_question(survey_id):
 
 
 @bp.route("/surveys/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@requires("brand.setup")
 def survey_question(survey_id, question_id):
     """Edit a question nobody has answered yet."""
     question = _question(survey_id, question_id)
@@ -127,6 +134,7 @@ def survey_question(survey_id, question_id):
 
 
 @bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/<any(up, down):direction>")
+@requires("brand.setup")
 def survey_move_question(survey_id, question_id, direction):
     question = _question(survey_id, question_id)
     try:
@@ -140,6 +148,7 @@ def survey_move_question(survey_id, question_id, direction):
 
 
 @bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/retire")
+@requires("brand.setup")
 def survey_retire_question(survey_id, question_id):
     question = _question(survey_id, question_id)
     builder.retire_question(question)
@@ -148,6 +157,7 @@ def survey_retire_question(survey_id, question_id):
 
 
 @bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/delete")
+@requires("brand.setup")
 def survey_delete_question(survey_id, question_id):
     question = _question(survey_id, question_id)
     try:
@@ -159,6 +169,7 @@ def survey_delete_question(survey_id, question_id):
 
 
 @bp.route("/surveys/<int:survey_id>/preview", methods=["GET", "POST"])
+@requires("brand.setup")
 @csrf.exempt  # the preview's form posts back here and changes nothing, like customer forms
 def survey_preview(survey_id):
     """Show the survey exactly as customers get it; answers are checked, never recorded."""

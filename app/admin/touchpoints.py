@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.admin import bp, current_brand, places
 from app.admin.problems import SetupProblem
 from app.admin.setup_forms import KIND_NAMES, TouchpointForm
+from app.core.permissions import requires
 from app.core.rendering import see_other
 from app.core.scoping import brand_scoped
 from app.widget.qr import short_link
@@ -41,6 +42,7 @@ def _context(brand, **context):
 
 
 @bp.route("/touchpoints", methods=["GET", "POST"])
+@requires("brand.setup")
 def touchpoints():
     """List the brand's places, open ones first, archived ones apart; add one."""
     brand, status = current_brand(), 200
@@ -70,6 +72,7 @@ def _edit_page(touchpoint, form, status=200, problem=None):
 
 
 @bp.route("/touchpoints/<int:touchpoint_id>", methods=["GET", "POST"])
+@requires("brand.setup")
 def touchpoint_edit(touchpoint_id):
     """Rename a place, change its address, kind or survey."""
     touchpoint = brand_scoped(current_user, Touchpoint, touchpoint_id)
@@ -88,6 +91,7 @@ def touchpoint_edit(touchpoint_id):
 
 
 @bp.post("/touchpoints/<int:touchpoint_id>/archive")
+@requires("brand.setup")
 def touchpoint_archive(touchpoint_id):
     """Close a place: its printed code says so; its conversations stay."""
     touchpoint = places.archive_touchpoint(brand_scoped(current_user, Touchpoint, touchpoint_id))
@@ -97,6 +101,7 @@ def touchpoint_archive(touchpoint_id):
 
 
 @bp.post("/touchpoints/<int:touchpoint_id>/unarchive")
+@requires("brand.setup")
 def touchpoint_unarchive(touchpoint_id):
     """Open an archived place again."""
     touchpoint = places.unarchive_touchpoint(
@@ -107,6 +112,7 @@ def touchpoint_unarchive(touchpoint_id):
 
 
 @bp.post("/touchpoints/<int:touchpoint_id>/delete")
+@requires("brand.setup")
 def touchpoint_delete(touchpoint_id):
     """Delete a place nobody has used; one with conversations is refused with the reason."""
     touchpoint = brand_scoped(current_user, Touchpoint, touchpoint_id)

@@ -13,9 +13,15 @@ from models import OneTimeLink, StaffMember
 
 
 @login_manager.user_loader
-def load_staff(staff_id):
+def load_staff(user_id):
+    """Return the session's member of staff if still active and the session not ended."""
+    staff_id, _colon, epoch = str(user_id).partition(":")
+    if not staff_id.isdigit() or not epoch.isdigit():
+        return None
     staff = db.session.get(StaffMember, int(staff_id))
-    return staff if staff is not None and staff.active else None
+    if staff is None or not staff.active or (staff.session_epoch or 0) != int(epoch):
+        return None
+    return staff
 
 
 def _safe_next(target):

@@ -10,7 +10,8 @@ from app.inbox.context import conversation_context, insert_canned_form, transfer
 from app.inbox.forms import ActionForm, NoteForm, ReplyForm, TagForm
 from models.conversation import STATUSES
 
-PUBLIC_ENDPOINTS = ("inbox.login", "inbox.set_password")
+PUBLIC_ENDPOINTS = ("inbox.login", "inbox.set_password", "inbox.forgot_password",
+                    "inbox.reset_password", "inbox.accept_invitation")
 
 
 @bp.before_request

@@ -1,0 +1,82 @@
+"""The one table of who may do what, and the decorator that enforces it on every staff page.
+
+Roles are ranked (agent < lead < manager < admin); each permission names the lowest role that
+has it, so a higher role can do everything a lower one can. Pages, the navigation, the API and
+the tests all read this table; nothing else lists roles.
+"""
+import functools
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import login_manager
+from models.staff import ROLE_RANK, ROLES
+
+# permission: (lowest role that has it, what it lets a person do)
+PERMISSIONS = {
+    "inbox.work": ("agent", _l("Answer conversations; set one's own alerts and profile")),
+    "canned.edit": ("agent", _l("Write and change the brand's canned replies")),
+    "routing.edit": ("lead", _l("See and change the routing rules")),
+    "model.retrain": ("lead", _l("See the tagging model and retrain it")),
+    "escalation.edit": ("manager", _l("Change the escalation chain and business hours")),
+    "webhooks.edit": ("manager", _l("Add and remove CRM webhooks, read their log")),
+    "teams.edit": ("manager", _l("Create, rename and delete teams")),
+    # Invite, change roles and deactivate: never above one's own role (see may_grant).
+    "staff.manage": ("manager", _l("Invite staff, change roles and places, deactivate")),
+    "brand.setup": ("admin", _l("Set up the brand, its places, surveys and categories")),
+    "mail.test": ("admin", _l("See outgoing mail and send a test mail")),
+}
+
+
+def can(staff, permission):
+    """True if `staff` (signed in, active) has `permission`; an unknown permission is no one's."""
+    lowest = PERMISSIONS.get(permission, (None,))[0]
+    if lowest is None or staff is None or not getattr(staff, "is_authenticated", False):
+        return False
+    return ROLE_RANK.get(staff.role, -1) >= ROLE_RANK[lowest]
+
+
+def may_grant(staff, role):
+    """True if `staff` may give `role` to someone: managing staff, and never above their own."""
+    return can(staff, "staff.manage") and role in ROLE_RANK and \
+        ROLE_RANK[role] <= ROLE_RANK[staff.role]
+
+
+def grantable_roles(staff):
+    return [role for role in ROLES if may_grant(staff, role)]
+
+
+def roles_with(permission):
+    """Return the roles that have `permission`, lowest first."""
+    lowest = ROLE_RANK[PERMISSIONS[permission][0]]
+    return [role for role in ROLES if ROLE_RANK[role] >= lowest]
+
+
+def requires(permission):
+    """Let a view run only for signed-in staff with `permission`: others sign in, or get 403."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+        guarded.permission = permission
+        return guarded
+    return decorate
+
+
+def permission_of(view):
+    """Return the permission a view was guarded with, or None."""
+    return getattr(view, "permission", None)
+
+
+def init_app(app):
+    @app.context_processor
+    def inject_can():
+        return {"can": lambda permission: can(current_user, permission)}
