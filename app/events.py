@@ -14,3 +14,6 @@ message_posted = _events.signal("message-posted")
 conversation_changed = _events.signal("conversation-changed")
 # Staff have the customer's newest message on screen: only the customer's page changes.
 conversation_seen = _events.signal("conversation-seen")
+# A member of staff's sessions ended (deactivated, password changed): every process closes
+# their open sockets at once.
+staff_sessions_ended = _events.signal("staff-sessions-ended")

@@ -21,6 +21,12 @@ QUEUES = (ALERTS, DEFAULT, SLOW)
 RETRY_INTERVALS = (1, 2, 5, 10, 30)
 
 
+def job_id(kind, *ids):
+    """Return the RQ job id for `kind` of work on `ids`: one scheme, so a job queued twice
+    for the same thing is one job ("kulak-held-7", "kulak-webhook-3-1")."""
+    return "-".join(["kulak", kind, *(str(i) for i in ids)])
+
+
 def _retry(queue):
     from rq import Retry
     return Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)) \

@@ -29,7 +29,7 @@ def schedule_pending(conversation_ids=None):
     scheduled = 0
     for escalation in Escalation.unscheduled(conversation_ids):
         jobs.enqueue_at(_next_whole_second(escalation.due_at), escalate, escalation.id,
-                        job_id=f"kulak-escalation-{escalation.id}")
+                        job_id=jobs.job_id("escalation", escalation.id))
         db.session.execute(db.update(Escalation).where(Escalation.id == escalation.id)
                            .values(scheduled_at=utcnow()))
         db.session.commit()
@@ -49,7 +49,7 @@ def queue_overdue():
     overdue = Escalation.overdue(OVERDUE_GRACE)
     for escalation in overdue:
         jobs.enqueue(escalate, escalation.id, queue=jobs.ALERTS,
-                     job_id=f"kulak-escalation-{escalation.id}")
+                     job_id=jobs.job_id("escalation", escalation.id))
     return len(overdue)
 
 

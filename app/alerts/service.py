@@ -159,7 +159,7 @@ def _hold(event, target, when):
         return
     delivery = db.session.scalar(db.select(AlertDelivery).filter_by(
         event_id=event.id, target_id=target.id))
-    jobs.enqueue_at(when, send_held_alert, delivery.id, job_id=f"kulak-held-{delivery.id}")
+    jobs.enqueue_at(when, send_held_alert, delivery.id, job_id=jobs.job_id("held", delivery.id))
 
 
 def send_held_alert(delivery_id):
@@ -181,7 +181,7 @@ def queue_held_and_due(grace):
     due = AlertDelivery.held_and_due(grace)
     for delivery in due:
         jobs.enqueue(send_held_alert, delivery.id, queue=jobs.ALERTS,
-                     job_id=f"kulak-held-{delivery.id}")
+                     job_id=jobs.job_id("held", delivery.id))
     return len(due)
 
 

@@ -74,7 +74,7 @@ def fan_out(event):
     for delivery in db.session.scalars(db.select(WebhookDelivery).filter_by(
             event_id=event.id, status="pending", attempts=0)):
         jobs.enqueue(attempt, delivery.id, queue=jobs.DEFAULT,
-                     job_id=f"kulak-webhook-{delivery.id}-0")
+                     job_id=jobs.job_id("webhook", delivery.id, 0))
 
 
 def attempt(delivery_id):
@@ -103,7 +103,7 @@ def attempt(delivery_id):
     db.session.commit()
     if delivery.status == "pending":
         jobs.enqueue_at(delivery.next_attempt_at, attempt, delivery.id, queue=jobs.DEFAULT,
-                        job_id=f"kulak-webhook-{delivery.id}-{delivery.attempts}")
+                        job_id=jobs.job_id("webhook", delivery.id, delivery.attempts))
     return delivery.status
 
 
@@ -130,5 +130,5 @@ def queue_overdue():
     overdue = WebhookDelivery.overdue(OVERDUE_GRACE)
     for delivery in overdue:
         jobs.enqueue(attempt, delivery.id, queue=jobs.DEFAULT,
-                     job_id=f"kulak-webhook-{delivery.id}-{delivery.attempts}")
+                     job_id=jobs.job_id("webhook", delivery.id, delivery.attempts))
     return len(overdue)
