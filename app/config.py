@@ -33,6 +33,18 @@ def _database_url(environ, instance):
     return url
 
 
+def _mail_url(environ):
+    """Return KULAK_MAIL_URL (None when unset); refuse, at start, one Kulak cannot send with."""
+    url = (environ.get("KULAK_MAIL_URL") or "").strip() or None
+    if url is not None:
+        from app.mail.smtp import read
+        try:
+            read(url)
+        except ValueError as error:  # its words never repeat the URL, which holds a password
+            raise ValueError(f"KULAK_MAIL_URL {error}") from None
+    return url
+
+
 class Config:
     """Settings read from the environment once, when the app is created."""
 
@@ -74,6 +86,9 @@ class Config:
         # not sent this long after its claim, belongs to a worker that died: it is run again.
         self.OUTBOX_REDISPATCH_SECONDS = int(environ.get("KULAK_OUTBOX_REDISPATCH_SECONDS") or 60)
         self.ALERT_CLAIM_SECONDS = int(environ.get("KULAK_ALERT_CLAIM_SECONDS") or 60)
+        # The one sender of outgoing mail (invitations, password resets): the operator's own
+        # SMTP account as an Apprise mailto:// or mailtos:// URL; unset, links are shown instead.
+        self.MAIL_URL = _mail_url(environ)
 
     def as_dict(self):
         """Return the settings as a mapping for app.config.from_mapping."""

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models import db
 from models.common import EMAIL_MAX, utcnow
 
-MAIL_STATUSES = ("queued", "sent", "failed")
+# queued -> sending (one run has claimed the attempt) -> sent, or queued again, or failed.
+MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 MAIL_PURPOSES = ("invitation", "reset", "test", "transcript")
 SUBJECT_MAX = 200
 ERROR_MAX = 500
@@ -27,6 +28,9 @@ class OutgoingMail(db.Model):
     # What went wrong last, in words a person can act on (never the message's content).
     last_error: Mapped[str | None] = mapped_column(String(ERROR_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the next attempt is due (queued) or when the current one was claimed (sending): the
+    # sweep queues again what waited far past it, whatever happened to its job.
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
     def __repr__(self):

@@ -87,7 +87,8 @@ def relay(events, new_conversation_ids=None):
 
 def sweep_forever(app, stop=None):
     """Relay what the web processes could not (Redis was down), and queue overdue escalation
-    levels and webhook attempts, every second (the worker's sweep process)."""
+    levels, webhook attempts and mail, every second (the worker's sweep process)."""
+    from app import mail
     from app.alerts import escalation, service, webhooks
     while stop is None or not stop.is_set():
         with app.app_context():
@@ -99,6 +100,7 @@ def sweep_forever(app, stop=None):
                 escalation.queue_overdue()
                 webhooks.queue_overdue()
                 service.queue_held_and_due(SWEEP_GRACE)
+                mail.queue_stalled()
             except Exception:  # noqa: BLE001 - the database may be restarting: try again
                 log.exception("outbox sweep failed")
             finally:

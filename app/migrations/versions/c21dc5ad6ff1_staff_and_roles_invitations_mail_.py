@@ -29,6 +29,7 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('due_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['brand_id'], ['brand.id'], name=op.f('fk_outgoing_mail_brand_id_brand')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_mail'))
