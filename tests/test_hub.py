@@ -165,3 +165,76 @@ def test_work_a_renderer_asks_for_runs_after_the_send_and_not_for_a_dead_socket(
     assert wait_for(lambda: log == [("sent", "<p id='x'></p>"), "after"] and dead.closed)
     time.sleep(0.05)
     assert log == [("sent", "<p id='x'></p>"), "after"]
+
+
+# --- Ended sessions: every process closes the person's sockets at once ---------------------
+
+def end_sessions(member, deactivate=False):
+    """What a password change or a deactivation does: commit, then send the signal."""
+    from app import events
+    from models import db
+    member.end_sessions()
+    member.active = not deactivate
+    db.session.commit()
+    events.staff_sessions_ended.send(member)
+
+
+def staff_sockets(hub, members):
+    """Join an inbox socket and a conversation socket per member; return them by email."""
+    sockets = {}
+    for member in members:
+        inbox = LiveSocket.for_staff(RecordingWebSocket(), member, list_url="/inbox/")
+        thread = LiveSocket.for_staff(RecordingWebSocket(), member, conversation_id=7)
+        hub.join(inbox, {f"brand:{member.brand_id}": "inbox"})
+        hub.join(thread, {"conversation:7": "staff"})
+        sockets[member.email] = [inbox, thread]
+    return sockets
+
+
+def demo_staff(*names):
+    from models import StaffMember, db
+    return [db.session.scalar(db.select(StaffMember).filter_by(email=f"{name}@demo.example"))
+            for name in names]
+
+
+def test_ended_sessions_close_that_persons_sockets_so_that_htmx_does_not_reconnect(app, demo):
+    hub = app.extensions["kulak_hub"]
+    agent, lead = demo_staff("agent", "lead")
+    sockets = staff_sockets(hub, [agent, lead])
+    try:
+        end_sessions(agent)  # a password change: the epoch moves on
+        assert all(s.closed and s.ws.closed_with == 1008 for s in sockets[agent.email])
+        assert not any(s.closed for s in sockets[lead.email])
+        assert hub.count() == 2  # the agent's left the hub: no event reaches them any more
+        # Signed in again with the new epoch: a later signal for another reason spares it.
+        again = staff_sockets(hub, [agent])[agent.email]
+        sockets["again"] = again
+        hub.deliver(("staff:x",), {"type": "sessions-ended", "staff_id": agent.id,
+                                   "epoch": agent.session_epoch, "active": True})
+        assert not any(s.closed for s in again)
+        end_sessions(agent, deactivate=True)  # deactivated: every socket of theirs closes
+        assert all(s.ws.closed_with == 1008 for s in again)
+        assert not any(s.closed for s in sockets[lead.email])
+    finally:
+        for socket in [s for group in sockets.values() for s in group]:
+            hub.leave(socket)
+
+
+def test_ended_sessions_reach_every_process_through_redis(app, demo, monkeypatch):
+    """The signal is sent in process A; process B holds the person's sockets."""
+    prefix = f"kulak:test-{uuid.uuid4().hex}:"
+    render = lambda event, audience, socket: ""  # noqa: E731 - nothing to render here
+    process_a = Hub(RedisBroadcaster(REDIS_URL, prefix=prefix), render)
+    process_b = Hub(RedisBroadcaster(REDIS_URL, prefix=prefix), render)
+    monkeypatch.setitem(app.extensions, "kulak_hub", process_a)
+    agent, lead = demo_staff("agent", "lead")
+    on_a = staff_sockets(process_a, [agent])
+    on_b = staff_sockets(process_b, [agent, lead])
+    end_sessions(agent)
+    assert wait_for(lambda: all(s.ws.closed_with == 1008 for s in on_b[agent.email]))
+    assert wait_for(lambda: all(s.ws.closed_with == 1008 for s in on_a[agent.email]))
+    time.sleep(0.1)
+    assert not any(s.closed for s in on_b[lead.email])
+    assert process_b.count() == 2 and process_a.count() == 0
+    for socket in on_b[lead.email]:
+        process_b.leave(socket)

@@ -53,12 +53,11 @@ def start_conversation(url, body):
     return customer_post(url, "/b/demo/room-412/help", body).rsplit("/", 1)[1]
 
 
-def staff_session(url):
+def staff_session(url, email="agent@demo.example"):
     agent = requests.Session()
     login = agent.get(f"{url}/inbox/login", timeout=10)
     done = agent.post(f"{url}/inbox/login", timeout=10, data={
-        "csrf_token": csrf_token(login.text), "email": "agent@demo.example",
-        "password": DEMO_PASSWORD})
+        "csrf_token": csrf_token(login.text), "email": email, "password": DEMO_PASSWORD})
     assert done.status_code == 200 and "/inbox/login" not in done.url, done.text[:300]
     return agent
 
@@ -357,6 +356,37 @@ def test_a_post_through_one_server_reaches_a_staff_socket_on_the_other(redis_ser
     finally:
         for ws in sockets:
             ws.close()
+
+
+def test_a_password_changed_through_one_server_closes_that_persons_sockets_on_the_other(
+        redis_servers):
+    a, b = redis_servers
+    sockets = {name: staff_socket(b.url, staff_session(b.url, f"{name}@demo.example"),
+                                  "view=all&status=open") for name in ("lead", "agent")}
+    try:
+        for name, ws in sockets.items():
+            assert ws.receive(timeout=10), f"{name}: no resync on connect"
+        printed = subprocess.run(kulak_command("staff", "reset-link", "lead@demo.example"),
+                                 env=a.env, capture_output=True, text=True, timeout=120,
+                                 check=True).stdout
+        link = re.search(r"http\S+/inbox/password/\S+", printed).group(0)
+        assert link.startswith(a.url)
+        browser, new_password = requests.Session(), unique("a brand new password")
+        form = browser.get(link, timeout=10)
+        changed = browser.post(link, allow_redirects=False, timeout=10, data={
+            "csrf_token": csrf_token(form.text), "password": new_password,
+            "confirm": new_password})
+        assert changed.status_code == 303, changed.text[:300]
+        with pytest.raises(simple_websocket.ConnectionClosed) as closed:
+            frame_with(sockets["lead"], "nothing else may arrive", soon(5))
+        # Not a code htmx's ws extension reconnects after: the page stays signed out.
+        assert closed.value.reason == 1008 and closed.value.reason not in RECONNECTING_CODES
+        customer_post(a.url, "/b/demo/room-412/help", unique("Is the spa open?"))
+        assert frame_with(sockets["agent"], 'id="inbox-poke"', soon(5)), "the agent's went too"
+    finally:
+        for ws in sockets.values():
+            if ws.connected:  # the lead's is closed already
+                ws.close()
 
 
 def test_without_redis_the_same_delivery_happens_in_process(live_server):

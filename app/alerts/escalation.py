@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from app import events, jobs
 from app.alerts import outbox
+from app.core.scoping import who_may_hold, who_see
 from models import Escalation, Message, StaffMember, Team, db
 from models.common import utcnow
 
@@ -65,8 +66,15 @@ def awaited_done(conversation, waits_for):
         conversation_id=conversation.id, author_kind="staff", internal=True).limit(1)) is not None
 
 
-def targets_of(level, brand_id):
-    """Return the active staff of the brand a level names."""
+def targets_of(level, conversation):
+    """Return the active staff a level names who may be given `conversation` (a reassignment)
+    or, for an alert, who see it: nobody is alerted about what they cannot open."""
+    people = who_may_hold(conversation, _named_by(level, conversation.brand_id))
+    return people if level.action == "reassign" else who_see(conversation, people)
+
+
+def _named_by(level, brand_id):
+    """Return the active staff of the brand a level names (a role, a team, or one person)."""
     query = db.select(StaffMember).filter_by(brand_id=brand_id, active=True)
     if level.target_kind == "role":
         return db.session.scalars(query.filter_by(role=level.target_value)
@@ -86,7 +94,7 @@ def escalate(escalation_id):
     early = (escalation.due_at - utcnow()).total_seconds()
     if early > EARLY_WAIT_SECONDS:  # queued far too soon (a clock step): try again on time
         jobs.enqueue_at(_next_whole_second(escalation.due_at), escalate, escalation.id,
-                        job_id=f"kulak-escalation-{escalation.id}-again")
+                        job_id=jobs.job_id("escalation", escalation.id, "again"))
         return None
     if early > 0:
         time.sleep(early)
@@ -103,7 +111,7 @@ def escalate(escalation_id):
     if claimed.rowcount != 1:
         db.session.rollback()
         return None  # another worker fired it
-    people = targets_of(level, conversation.brand_id)
+    people = targets_of(level, conversation)
     if level.action == "reassign" and people:
         conversation.assignee = people[0]
         people = people[:1]
@@ -133,12 +141,13 @@ def _stop_chain(escalation):
 
 def _record(conversation, level, people):
     """Write the escalation into the timeline: a line for staff, and one for the customer."""
-    names = ", ".join(person.name for person in people) or "nobody (no such staff)"
     minutes = round(level.delay(conversation.urgency == "urgent").total_seconds() / 60, 1)
     with force_locale(conversation.brand.default_language):
+        names = ", ".join(person.name for person in people) or _(
+            "nobody (no such staff, or none who sees this place)")
         conversation.add_message("system", _(
             "Escalated: no %(awaited)s after %(minutes)s min. %(action)s %(names)s.",
-            awaited=_waits_for_label(level.waits_for), minutes=f"{minutes:g}",
+            awaited=waits_for_label(level.waits_for), minutes=f"{minutes:g}",
             action={"reassign": _("Reassigned to"), "tag_urgent": _("Tagged urgent; alerted")}
             .get(level.action, _("Alerted")),
             names=names), internal=True)
@@ -147,6 +156,7 @@ def _record(conversation, level, people):
             "Your request has been escalated so that it is answered sooner."))
 
 
-def _waits_for_label(waits_for):
+def waits_for_label(waits_for):
+    """Return what a level waits for, in words of the current locale."""
     return {"reply": _("staff reply"), "seen": _("staff reading it"),
             "note": _("internal note"), "resolved": _("resolution")}[waits_for]

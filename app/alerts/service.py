@@ -1,16 +1,23 @@
 """Who is alerted about a conversation, what the alert says, and sending it once.
 
-Every channel (email, ntfy push, SMS gateways, Telegram, Slack, JSON webhooks...) goes
-through Apprise: a target is an Apprise URL, and nothing here knows one provider from another.
+Only staff who may see the conversation are alerted (app.core.scoping), each in their own
+language, else the brand's. Every channel (email, ntfy push, SMS gateways, Telegram, Slack,
+JSON webhooks...) goes through Apprise: a target is an Apprise URL, and nothing here knows one
+provider from another.
 """
 import logging
 from datetime import UTC, timedelta
 
 import apprise
 from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app import jobs
+from app.alerts.escalation import waits_for_label
+from app.core.scoping import who_see
 from models import AlertDelivery, AlertTarget, OutboxEvent, StaffMember, db
 from models.alerting import ALERTING_KINDS, DETAIL_MAX
 from models.common import utcnow
@@ -41,7 +48,7 @@ def send(url, title, body):
 
 
 def recipients(conversation):
-    """Return the staff to alert: its assignee, else its team; leads too if it is bad news."""
+    """Return who to alert: its assignee, else its team, leads too if bad news; if they see it."""
     if conversation.assignee is not None:
         people = [conversation.assignee]
     elif conversation.team is not None:
@@ -50,37 +57,46 @@ def recipients(conversation):
         people = []
     if conversation.sentiment == "negative" or conversation.urgency == "urgent":
         people += _leads(conversation)
-    unique = {person.id: person for person in people
-              if person.active and person.brand_id == conversation.brand_id}
+    unique = {person.id: person for person in who_see(conversation, people) if person.active}
     return list(unique.values())
 
 
 def _leads(conversation):
+    """Return the leads who hear of bad news: the team's, else the brand's (recipients scopes)."""
     if conversation.team is not None:
         return [m for m in conversation.team.members if m.role in LEAD_ROLES]
     return db.session.scalars(db.select(StaffMember).filter_by(
         brand_id=conversation.brand_id, active=True).where(
-        StaffMember.role.in_(LEAD_ROLES))).all()
+        StaffMember.role.in_(LEAD_ROLES)).options(selectinload(StaffMember.touchpoints))).all()
 
 
-def compose(conversation, headline="new conversation"):
-    """Return (title, body) of the alert: brand, place, tags, first line, link."""
-    place = conversation.touchpoint.label if conversation.touchpoint else "Web"
-    tags = [conversation.urgency == "urgent" and "URGENT", conversation.sentiment,
-            conversation.category.slug if conversation.category else None, conversation.intent]
+def compose(conversation, headline=None):
+    """Return (title, body) of the alert in the current locale: place, tags, first line, link."""
+    language, urgent = str(get_locale()), conversation.urgency == "urgent"
+    place = conversation.touchpoint.label if conversation.touchpoint else _("Web")
+    tags = [_tag_label("urgent") if urgent else None, _tag_label(conversation.sentiment),
+            conversation.category.label(language) if conversation.category else None,
+            _tag_label(conversation.intent)]
     first = next((m.body for m in conversation.messages if m.author_kind == "customer"), "")
     first = " ".join(first.split())
     if len(first) > FIRST_LINE_MAX:
         first = first[:FIRST_LINE_MAX - 1] + "…"
-    title = f"{conversation.brand.name} · {place}: {headline}"
-    if conversation.urgency == "urgent":
-        title = "URGENT " + title
+    title = _("%(brand)s · %(place)s: %(headline)s", brand=conversation.brand.name, place=place,
+              headline=headline or _("new conversation"))
+    if urgent:
+        title = _("URGENT %(title)s", title=title)
     body = "\n".join([
         " · ".join(tag for tag in tags if tag),
         f"“{first}”",
         conversation_link(conversation),
     ])
     return title, body
+
+
+def _tag_label(value):
+    """Return a sentiment or intent as staff read it, in the current locale."""
+    from app.inbox.service import TAG_LABELS  # app.inbox imports this module: import it late
+    return str(TAG_LABELS[value]) if value in TAG_LABELS else value
 
 
 def conversation_link(conversation):
@@ -109,16 +125,25 @@ def people_to_alert(event):
     if event.kind == "conversation.created":
         return recipients(conversation)
     ids = event.payload.get("staff_ids") or []
-    return db.session.scalars(db.select(StaffMember).where(
-        StaffMember.id.in_(ids), StaffMember.brand_id == conversation.brand_id,
-        StaffMember.active)).all()
+    # Checked again: their touchpoints may have changed since the level fired.
+    return who_see(conversation, db.session.scalars(db.select(StaffMember).where(
+        StaffMember.id.in_(ids), StaffMember.active)).all())
 
 
 def headline(event):
+    """Return what the alert is about, in the current locale."""
     if event.kind == "conversation.escalated":
-        return (f"escalated, no {event.payload.get('waits_for', 'reply')} after "
-                f"{event.payload.get('minutes', 0):g} min")
-    return "new conversation"
+        return _("escalated, no %(awaited)s after %(minutes)s min",
+                 awaited=waits_for_label(event.payload.get("waits_for", "reply")),
+                 minutes=f"{event.payload.get('minutes', 0):g}")
+    return _("new conversation")
+
+
+def alert_text(event, person):
+    """Return (title, body) of `event`'s alert in `person`'s language, else the brand's."""
+    from app.inbox.accounts import language_of  # app.inbox imports this module: import it late
+    with force_locale(language_of(person)):
+        return compose(event.conversation, headline(event))
 
 
 def alert_time(person, conversation, now):
@@ -195,7 +220,7 @@ def deliver(event, target):
 
 def _send_claimed(delivery, event, target):
     """Send a delivery this worker has claimed, and record how it went."""
-    title, body = compose(event.conversation, headline(event))
+    title, body = alert_text(event, db.session.get(StaffMember, delivery.staff_id))
     problem = send(target.url, title, body)
     delivery.status, delivery.detail = ("failed", problem) if problem else ("sent", None)
     delivery.finished_at = utcnow()
@@ -229,5 +254,9 @@ def _claim(event_id, target):
 
 def test_alert(staff, target):
     """Send a test alert to one of `staff`'s targets now; return None or the problem."""
-    return send(target.url, "Kulak test alert",
-                f"This is how Kulak will alert {staff.name} about new conversations.")
+    from app.inbox.accounts import language_of  # app.inbox imports this module: import it late
+    with force_locale(language_of(staff)):
+        title = _("Kulak test alert")
+        body = _("This is how Kulak will alert %(name)s about new conversations.",
+                 name=staff.name)
+    return send(target.url, title, body)

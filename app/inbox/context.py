@@ -2,16 +2,22 @@
 import uuid
 
 from flask_babel import get_locale
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from app.core.forms import ActionForm
+from app.core.scoping import who_may_hold
 from app.inbox import service
-from app.inbox.forms import ActionForm, InsertCannedForm, NoteForm, ReplyForm, TagForm, TransferForm
+from app.inbox.forms import InsertCannedForm, NoteForm, ReplyForm, TagForm, TransferForm
 from models import CannedReply, StaffMember, Team, db
 
 
-def transfer_choices(staff):
-    teammates = db.session.scalars(db.select(StaffMember).filter_by(
-        brand_id=staff.brand_id, active=True).order_by(StaffMember.name))
+def transfer_choices(conversation, staff):
+    """Return the teammates `conversation` may be given to, then the brand's teams."""
+    # Their touchpoints come along: one query for everyone, not one per person.
+    teammates = who_may_hold(conversation, db.session.scalars(db.select(StaffMember).filter_by(
+        brand_id=staff.brand_id, active=True).options(selectinload(StaffMember.touchpoints))
+        .order_by(StaffMember.name)))
     teams = db.session.scalars(db.select(Team).filter_by(brand_id=staff.brand_id)
                                .order_by(Team.name))
     return ([SelectChoice(f"staff:{s.id}", s.name) for s in teammates]
@@ -23,9 +29,10 @@ def canned_choices(staff):
         db.select(CannedReply).filter_by(brand_id=staff.brand_id).order_by(CannedReply.title))]
 
 
-def transfer_form(staff, formdata=None):
+def transfer_form(conversation, staff, formdata=None):
+    """Return the transfer form; its choices are what the server accepts, too."""
     form = TransferForm(formdata=formdata) if formdata is not None else TransferForm()
-    form.target.choices = transfer_choices(staff)
+    form.target.choices = transfer_choices(conversation, staff)
     return form
 
 
@@ -44,7 +51,8 @@ def conversation_context(conversation, staff, **forms):
         "reply_form": forms.get("reply_form") or ReplyForm(
             formdata=None, client_id=uuid.uuid4().hex),
         "note_form": forms.get("note_form") or NoteForm(formdata=None),
-        "transfer_form": forms.get("transfer_form") or transfer_form(staff, formdata=None),
+        "transfer_form": forms.get("transfer_form") or transfer_form(
+            conversation, staff, formdata=None),
         "canned_form": insert_canned_form(staff, formdata=None),
         "action_form": ActionForm(formdata=None), "tag_form": TagForm(formdata=None),
         "action_error": forms.get("action_error"),

@@ -1,4 +1,5 @@
-"""Staff-side domain operations; every query is scoped to the staff member's brand.
+"""Staff-side domain operations; every query is scoped to what the staff member may see
+(their brand, and their touchpoints if limited: app.core.scoping).
 
 Each operation commits, then emits an event so that open pages redraw.
 """
@@ -8,7 +9,8 @@ from sqlalchemy import case
 
 from app import events
 from app.alerts import outbox
-from app.core.scoping import brand_scoped
+from app.core import scoping
+from app.core.scoping import brand_scoped, conversation_scope
 from app.tagging import retrain
 from app.tagging import service as tagging
 from models import CannedReply, Conversation, StaffMember, TagCorrection, Team, db
@@ -24,7 +26,8 @@ INTENTS = ("question", "request", "complaint", "praise", "suggestion")
 
 
 def conversation_for(staff, conversation_id):
-    return brand_scoped(staff, Conversation, conversation_id)
+    """Return a conversation `staff` may see (brand and touchpoint), else 404."""
+    return scoping.conversation_for(staff, conversation_id)
 
 
 def staff_for(staff, staff_id):
@@ -56,7 +59,7 @@ def inbox(staff, view, status):
     """Return the conversations of one view and status: urgent first, then longest waiting."""
     return db.session.scalars(
         db.select(Conversation)
-        .filter(Conversation.brand_id == staff.brand_id, Conversation.status == status,
+        .filter(conversation_scope(staff), Conversation.status == status,
                 _view_filter(staff, view))
         .order_by(case((Conversation.urgency == "urgent", 0), else_=1),
                   case((Conversation.waiting_since.is_(None), 1), else_=0),
@@ -65,12 +68,12 @@ def inbox(staff, view, status):
 
 
 def inbox_counts(staff):
-    """Return {(view, status): count} for the brand's conversations."""
-    counts = {}
+    """Return {(view, status): count} of the conversations `staff` may see."""
+    counts, scope = {}, conversation_scope(staff)
     for view in VIEWS:
         rows = db.session.execute(
             db.select(Conversation.status, db.func.count(Conversation.id))
-            .filter(Conversation.brand_id == staff.brand_id, _view_filter(staff, view))
+            .filter(scope, _view_filter(staff, view))
             .group_by(Conversation.status)).all()
         found = dict(rows)
         for status in STATUSES:

@@ -4,8 +4,17 @@ import hashlib
 from flask import Blueprint, current_app
 
 from app import events
+from app.core.scoping import touchpoint_of
+from app.realtime.hub import SESSIONS_ENDED
 
 bp = Blueprint("realtime", __name__)
+
+
+def conversation_event(conversation, **fields):
+    """Return a live event about `conversation`: its touchpoint says which staff may get it."""
+    return {"conversation_id": conversation.id, "brand_id": conversation.brand_id,
+            "touchpoint_id": touchpoint_of(conversation), **fields}
+
 
 from app.realtime import routes  # noqa: E402
 
@@ -14,8 +23,8 @@ def _publish_conversation(conversation, customer_message_id=None, kind="conversa
                           author=None):
     """Tell both channels; kind "message" means only the thread and status line changed."""
     hub = current_app.extensions["kulak_hub"]
-    event = {"type": kind, "conversation_id": conversation.id, "author": author,
-             "brand_id": conversation.brand_id, "customer_message_id": customer_message_id}
+    event = conversation_event(conversation, type=kind, author=author,
+                               customer_message_id=customer_message_id)
     hub.publish((f"conversation:{conversation.id}", f"brand:{conversation.brand_id}"), event)
 
 
@@ -32,7 +41,14 @@ def on_conversation_changed(conversation, **_):
 
 def on_conversation_seen(conversation, **_):
     current_app.extensions["kulak_hub"].publish(
-        f"conversation:{conversation.id}", {"type": "seen", "conversation_id": conversation.id})
+        f"conversation:{conversation.id}", conversation_event(conversation, type="seen"))
+
+
+def on_staff_sessions_ended(staff, **_):
+    """Have every process close the person's sockets whose session no longer signs in."""
+    current_app.extensions["kulak_hub"].publish(f"staff:{staff.id}", {
+        "type": SESSIONS_ENDED, "staff_id": staff.id, "epoch": staff.session_epoch or 0,
+        "active": bool(staff.active)})
 
 
 def init_app(app):
@@ -52,3 +68,4 @@ def init_app(app):
     events.conversation_started.connect(on_conversation_changed)
     events.conversation_changed.connect(on_conversation_changed)
     events.conversation_seen.connect(on_conversation_seen)
+    events.staff_sessions_ended.connect(on_staff_sessions_ended)

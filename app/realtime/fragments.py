@@ -5,6 +5,7 @@ from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import joinedload
 
+from app.core.scoping import sees
 from app.inbox import service as inbox_service
 from app.inbox.context import conversation_context
 from models import Conversation, StaffMember, db
@@ -49,19 +50,19 @@ def render(event, audience, socket):
         joinedload(Conversation.brand), joinedload(Conversation.touchpoint)])
     if conversation is None:
         return ""
-    if event.get("type") == "typing":
-        if event.get("who") == audience:
-            return ""
-        name = event.get("name") if event.get("typing") else None
-        if audience == "customer":
-            return customer_view(conversation, typing_name=name)
-        return staff_view(conversation, db.session.get(StaffMember, socket.staff_id), name)
+    typing = kind == "typing"
+    if typing and event.get("who") == audience:
+        return ""
+    name = event.get("name") if typing and event.get("typing") else None
     if audience == "customer":
-        return customer_view(conversation)
-    if kind == "message":
-        html = staff_message_view(conversation)
-    else:
-        html = staff_view(conversation, db.session.get(StaffMember, socket.staff_id))
+        return customer_view(conversation, typing_name=name)
+    staff = db.session.get(StaffMember, socket.staff_id)
+    if staff is None or not sees(staff, conversation):  # their touchpoints changed since
+        return ""
+    if typing:
+        return staff_view(conversation, staff, name)
+    html = (staff_message_view(conversation) if kind == "message"
+            else staff_view(conversation, staff))
     if event.get("customer_message_id"):
         # Staff have this conversation open: once this is sent, the customer's new message
         # is on their screen. Stamped after the send, so it costs the delivery nothing.

@@ -1,6 +1,7 @@
 """This process's live sockets: who listens on which channel, and what each event shows them.
 
 An event is rendered once per audience in each process, however many sockets receive it.
+Staff limited to some touchpoints get only events about those touchpoints' conversations.
 """
 import logging
 import queue
@@ -15,25 +16,46 @@ from app.realtime.presence import LocalPresence
 log = logging.getLogger(__name__)
 TYPING_SHOWN_SECONDS = 6
 OUTBOX_LIMIT = 200
+SESSIONS_ENDED = "sessions-ended"
+# Not one of the codes htmx's ws extension reconnects after (1006, 1011-1013): an ended
+# session's page stays closed; a reload finds the sign-in page.
+SESSION_ENDED_CODE = 1008
 
 
 class LiveSocket:
     """One browser's WebSocket: fragments queue here and one pump sends them in order."""
 
     def __init__(self, ws, brand_id, conversation_id=None, list_url=None, staff_id=None,
-                 language="en", csrf_token=None):
+                 language="en", csrf_token=None, touchpoints=None, session_epoch=None):
         self.ws = ws
         self.brand_id, self.conversation_id = brand_id, conversation_id
         self.list_url, self.staff_id = list_url, staff_id
         # Fragments for staff carry forms: they reuse this session's CSRF token.
         self.language, self.csrf_token = language, csrf_token
+        # The touchpoint ids a limited member of staff works (None: all), as they signed in.
+        self.touchpoints = frozenset(touchpoints) if touchpoints is not None else None
+        self.session_epoch = session_epoch
         self.outbox = queue.Queue(maxsize=OUTBOX_LIMIT)
         self.closed = False
+
+    @classmethod
+    def for_staff(cls, ws, staff, **kwargs):
+        """Return a socket of `staff`: their brand, their touchpoints, their session's epoch."""
+        return cls(ws, staff.brand_id, staff_id=staff.id, touchpoints=staff.touchpoint_ids,
+                   session_epoch=staff.session_epoch or 0, **kwargs)
+
+    def sees(self, event):
+        """True if `event` may reach this socket: a limited person's, only their touchpoints'."""
+        if self.touchpoints is None or "conversation_id" not in event:
+            return True
+        return event.get("touchpoint_id") in self.touchpoints
 
     def render_key(self, audience):
         """Sockets with equal keys see the same HTML for an event: it is rendered once."""
         if audience == "inbox":
-            return (audience, self.list_url)
+            # Per list and touchpoint set, never per person: a thousand agents of one branch
+            # on one list still cost one render.
+            return (audience, self.list_url, self.touchpoints)
         if audience == "staff":
             return (audience, self.csrf_token, self.language)
         return (audience,)
@@ -65,6 +87,9 @@ class LiveSocket:
                     log.exception("after sending to a live socket")
 
     def close(self, code=1000, reason=""):
+        """Close once: the first reason given is the one the browser hears."""
+        if self.closed:
+            return
         self.closed = True
         try:
             self.ws.close(reason=code, message=reason)
@@ -140,13 +165,28 @@ class Hub:
 
     def deliver(self, channels, event):
         """Queue `event` for the render threads if a local socket listens on `channels`."""
+        if event.get("type") == SESSIONS_ENDED:  # nothing to render: close at once
+            self.end_sessions(event["staff_id"], event.get("epoch"), event.get("active"))
+            return
         channels = as_channels(channels)
         if self.sockets(channels):
             self.dispatcher.put(channels, event)
 
+    def end_sessions(self, staff_id, epoch, active):
+        """Close this process's sockets of `staff_id` whose session no longer signs in."""
+        # As the login loader decides: an inactive person, or a session of another epoch.
+        with self.lock:
+            ended = {socket for members in self.channels.values() for socket in members
+                     if socket.staff_id == staff_id
+                     and (not active or socket.session_epoch != epoch)}
+        for socket in ended:
+            socket.close(SESSION_ENDED_CODE, "session ended")
+            self.leave(socket)
+        return len(ended)
+
     def deliver_now(self, channels, event):
         """Render `event` once per audience and queue it on every local socket that listens."""
-        members = self.sockets(channels)
+        members = [member for member in self.sockets(channels) if member[0].sees(event)]
         if not members:
             return
         if event.get("type") == "typing" and event.get("typing"):

@@ -13,9 +13,10 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from app.core.scoping import sees
 from app.extensions import db, sock
 from app.inbox.service import VIEWS
-from app.realtime import bp
+from app.realtime import bp, conversation_event
 from app.realtime.fragments import customer_view, inbox_poke, render, staff_view
 from app.realtime.hub import LiveSocket
 from app.routing import service as routing
@@ -37,9 +38,9 @@ def _same_origin():
     return origin is None or urlsplit(origin).netloc == request.host
 
 
-def _serve(ws, live, subscriptions, resync, who, name, arrived=None):
-    """Join the hub, resync the page, then read typing signals until the browser goes away;
-    `arrived` runs when the socket brings its member of staff online."""
+def _serve(ws, live, subscriptions, resync, typing=None, arrived=None):
+    """Join the hub, resync the page, then read typing signals (published as `typing`, an
+    event) until the browser goes away; `arrived` runs when it brings its staff online."""
     if hub().join(live, subscriptions) and arrived is not None:
         arrived()
     # Rendered after joining, so no event falls between the resync and the subscription.
@@ -58,11 +59,9 @@ def _serve(ws, live, subscriptions, resync, who, name, arrived=None):
             if not isinstance(fields, dict) or "HEADERS" not in fields:
                 live.close(POLICY_VIOLATION, "only typing signals are accepted here")
                 break
-            if live.conversation_id and time.monotonic() - last_typing > TYPING_EVERY_SECONDS:
+            if typing and time.monotonic() - last_typing > TYPING_EVERY_SECONDS:
                 last_typing = time.monotonic()
-                hub().publish(f"conversation:{live.conversation_id}", {
-                    "type": "typing", "who": who, "name": name, "typing": True,
-                    "conversation_id": live.conversation_id})
+                hub().publish(f"conversation:{live.conversation_id}", typing)
     except BaseException:
         # Killed by a worker restart (or the peer left): 1012 tells htmx to reconnect and
         # resync. Not re-raised: gevent's handler would answer the exception with an HTTP 500
@@ -80,7 +79,8 @@ def customer_socket(ws, token):
         return
     live = LiveSocket(ws, conversation.brand_id, conversation_id=conversation.id)
     _serve(ws, live, {f"conversation:{conversation.id}": "customer"},
-           lambda: customer_view(conversation), "customer", conversation.customer_name or "")
+           lambda: customer_view(conversation), _typing(conversation, "customer",
+                                                        conversation.customer_name or ""))
 
 
 @sock.route("/inbox/ws", bp=bp)
@@ -89,31 +89,33 @@ def staff_socket(ws):
         ws.close(reason=POLICY_VIOLATION, message="sign in first")
         return
     staff = current_user._get_current_object()
-    live = LiveSocket(ws, staff.brand_id, staff_id=staff.id, language=str(get_locale()),
-                      csrf_token=generate_csrf(),
-                      list_url=url_for("inbox.index", view=request.args.get("view", VIEWS[0]),
-                                       status=request.args.get("status", "open")))
-    subscriptions = {f"brand:{staff.brand_id}": "inbox"}
-
-    def resync():
-        return inbox_poke(live.list_url)
-
-    conversation_id = request.args.get("conversation", type=int)
-    if conversation_id is not None:
+    # The page passes the language it shows as ?lang=: fragments and the list it refetches
+    # come in that one, whatever the person's profile or browser says meanwhile.
+    language = str(get_locale())
+    live = LiveSocket.for_staff(
+        ws, staff, language=language, csrf_token=generate_csrf(),
+        list_url=url_for("inbox.index", view=request.args.get("view", VIEWS[0]),
+                         status=request.args.get("status", "open"), lang=language))
+    subscriptions, typing = {f"brand:{staff.brand_id}": "inbox"}, None
+    resync = partial(inbox_poke, live.list_url)
+    if (conversation_id := request.args.get("conversation", type=int)) is not None:
         conversation = db.session.get(Conversation, conversation_id)
-        if conversation is None or conversation.brand_id != staff.brand_id:
+        if conversation is None or not sees(staff, conversation):  # another brand's or place's
             ws.close(reason=POLICY_VIOLATION, message="no such conversation")
             return
         live.conversation_id = conversation.id
         subscriptions = {f"conversation:{conversation.id}": "staff"}
-
-        def resync():
-            return staff_view(conversation, staff)
-
+        resync = partial(staff_view, conversation, staff)
+        typing = _typing(conversation, "staff", staff.name)
     # Coming online: what waits in their teams' queues is handed out (the resync follows), once
     # per arrival rather than on every page they open.
-    _serve(ws, live, subscriptions, resync, "staff", staff.name,
+    _serve(ws, live, subscriptions, resync, typing,
            arrived=lambda: routing.hand_out_waiting(staff))
+
+
+def _typing(conversation, who, name):
+    """Return the event a typing signal on `conversation`'s page publishes."""
+    return conversation_event(conversation, type="typing", who=who, name=name, typing=True)
 
 
 def render_in_app(app):

@@ -1,7 +1,8 @@
 """Route a new conversation: the brand's first matching rule names a team; inside it, the
 online member with the fewest open conversations takes it, round robin on ties. With nobody
 online it waits in the team's unassigned queue, and the customer is told so; when a member of
-that team comes online, what waits is handed out by the same rule.
+that team comes online, what waits is handed out by the same rule. Only members who may see
+the conversation (app.core.scoping: their touchpoints, if limited) are candidates.
 """
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, update
 
 from app import events
+from app.core.scoping import conversation_scope, who_may_hold
 from models import Conversation, RoutingRule, db
 from models.common import utcnow
 
@@ -37,13 +39,18 @@ def route(conversation):
     if rule is None:
         return None
     conversation.team = rule.team
-    online = online_staff(brand_id)
-    candidates = [m for m in rule.team.members if m.active and m.id in online]
+    candidates = _candidates(conversation, online_staff(brand_id))
     if candidates:
         chosen = least_busy(candidates)
         conversation.assignee = chosen
         chosen.last_routed_at = utcnow()
     return rule
+
+
+def _candidates(conversation, online):
+    """Return the active, online members of the conversation's team who work its place."""
+    return who_may_hold(conversation, [m for m in conversation.team.members
+                                  if m.active and m.id in online])
 
 
 def least_busy(candidates):
@@ -59,15 +66,16 @@ def hand_out_waiting(staff):
     team_ids = [t.id for t in staff.teams]
     if not team_ids:
         return 0
+    # Only what `staff` may see: their arrival changes no other conversation's candidates.
     waiting = db.session.scalars(
         db.select(Conversation)
-        .where(Conversation.brand_id == staff.brand_id, Conversation.team_id.in_(team_ids),
+        .where(conversation_scope(staff), Conversation.team_id.in_(team_ids),
                Conversation.assignee_id.is_(None), Conversation.status == "open")
         .order_by(case((Conversation.urgency == "urgent", 0), else_=1),
                   Conversation.waiting_since, Conversation.id).limit(100)).all()
     online, handed = online_staff(staff.brand_id), 0
     for conversation in waiting:
-        candidates = [m for m in conversation.team.members if m.active and m.id in online]
+        candidates = _candidates(conversation, online)
         if candidates and _claim(conversation, least_busy(candidates)):
             handed += 1
     return handed

@@ -89,7 +89,7 @@ def test_a_new_conversation_alerts_its_assignee_with_place_tags_first_line_and_l
     assert "Demo Hotel" in alert["title"] and "Room 412" in alert["title"]
     assert "“Could we have two more pillows please?”" in alert["message"]
     assert f"http://kulak.test/inbox/c/{convo.id}" in alert["message"]
-    assert convo.category.slug in alert["message"]
+    assert convo.category.label("en") in alert["message"]
 
 
 def test_an_urgent_negative_conversation_also_alerts_the_lead_at_once(

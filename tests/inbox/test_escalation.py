@@ -76,7 +76,7 @@ def test_a_level_fires_at_its_deadline_and_both_sides_see_it(client, demo, peopl
     late = utcnow() - convo.created_at
     assert late.total_seconds() >= 1.0  # not before the deadline
     [alert] = escalated(http_receiver)
-    assert "escalated, no reply after" in alert["title"]
+    assert "escalated, no staff reply after" in alert["title"]
     assert f"/inbox/c/{convo.id}" in alert["message"]
     assert wait_for(lambda: len(timeline(convo)) == 2)
     (staff_line, internal), (customer_line, shown) = timeline(convo)
