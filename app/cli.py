@@ -76,7 +76,8 @@ def brand_create_command(slug, name, admin_email, language):
     from flask import current_app
 
     from app.admin.problems import SetupProblem
-    from app.admin.setup import create_brand, password_link_url
+    from app.admin.setup import create_brand
+    from app.inbox.accounts import password_link_url
     _prepare_database()
     try:
         brand, admin, token = create_brand(slug, name, admin_email, language)
@@ -103,6 +104,32 @@ def brand_list_command():
         click.echo("No brands yet: kulak brand create SLUG --name NAME --admin EMAIL")
     for brand, staff in rows:
         click.echo(f"{brand.slug}\t{brand.name}\t{brand.default_language}\t{staff} staff")
+
+
+@main.group("staff")
+def staff_group():
+    """Help members of staff into their accounts."""
+
+
+@staff_group.command("reset-link")
+@click.argument("email")
+@with_appcontext
+def staff_reset_link_command(email):
+    """Print a one-time link (valid 1 hour) with which EMAIL chooses a new password."""
+    from flask import current_app
+
+    from app.extensions import db
+    from app.inbox.accounts import reset_link
+    from models import StaffMember
+    _prepare_database()
+    staff = db.session.scalar(db.select(StaffMember).filter_by(email=email.strip().lower()))
+    if staff is None or not staff.active:
+        click.echo(f"Error: no active member of staff has the address {email}.", err=True)
+        sys.exit(2)
+    click.echo(f"{staff.name} ({staff.email}, {staff.brand.name}) chooses a new password with "
+               "this one-time link (valid 1 hour):")
+    with current_app.test_request_context("/"):
+        click.echo(reset_link(staff))
 
 
 @main.command("worker")

@@ -62,6 +62,7 @@ class StaffMember(UserMixin, db.Model):
     quiet_from: Mapped[time | None] = mapped_column()
     quiet_until: Mapped[time | None] = mapped_column()
 
+    brand: Mapped["Brand"] = relationship()  # noqa: F821
     teams: Mapped[list[Team]] = relationship(
         secondary=team_membership, back_populates="members")
     touchpoints: Mapped[list["Touchpoint"]] = relationship(  # noqa: F821
@@ -88,9 +89,6 @@ class StaffMember(UserMixin, db.Model):
         """True if this person sees conversations of `touchpoint_id` (None: the web chat)."""
         ids = self.touchpoint_ids
         return ids is None or touchpoint_id in ids
-
-    def outranks_or_equals(self, role):
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
 
     def quiet_end(self, local_now):
         """Return when this person's quiet hours end (local), or None if they are not in them."""

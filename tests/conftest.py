@@ -20,6 +20,7 @@ from app import create_app
 from app.core import assets
 from app.demo import seed_demo
 from models import db
+from tests.receivers import SmtpInbox
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
@@ -112,6 +113,16 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server; the app's mail goes to it."""
+    inbox = SmtpInbox(free_port()).start()
+    app.config["MAIL_URL"] = f"mailto://127.0.0.1:{inbox.port}?from=kulak@example.com"
+    yield inbox
+    inbox.stop()
+    app.config["MAIL_URL"] = None
 
 
 class LiveServer:

@@ -1,4 +1,4 @@
-"""Brand setup: the brand, its places (touchpoints), surveys and categories."""
+"""Brand setup and the brand's settings pages; each view names its permission (@requires)."""
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
@@ -25,8 +25,21 @@ def current_brand():
 
 @bp.context_processor
 def admin_page_context():
-    from app.inbox.forms import ActionForm
+    from app.core.forms import ActionForm
     return {"logout_form": ActionForm(formdata=None), "action_form": ActionForm(formdata=None)}
 
 
-from app.admin import brand, categories, surveys, touchpoints  # noqa: E402,F401
+from app.admin import (  # noqa: E402,F401
+    brand,
+    canned,
+    categories,
+    escalation,
+    mail,
+    model,
+    routing,
+    staff,
+    surveys,
+    teams,
+    touchpoints,
+    webhooks,
+)

@@ -2,7 +2,6 @@
 
 Used by `kulak brand create`; takes plain values so that the API can call it too.
 """
-from flask import current_app, url_for
 
 from app.admin.problems import SetupProblem
 from app.core.validators import EMAIL, RESERVED_SLUGS, slug_problem, strip
@@ -43,11 +42,6 @@ def _check(slug, name, admin_email, language):
         raise SetupProblem(f"{admin_email} is already on the staff of a brand.")
     if language not in LANGUAGES:
         raise SetupProblem(f"The language must be one of: {', '.join(LANGUAGES)}.")
-
-
-def password_link_url(token):
-    """Return the absolute address of a set-password link (sent or printed, never stored)."""
-    return current_app.config["PUBLIC_URL"] + url_for("inbox.set_password", token=token)
 
 
 def create_brand(slug, name, admin_email, language="en"):

@@ -44,6 +44,9 @@ def too_large(error):
 
 @bp.app_errorhandler(429)
 def too_many_requests(error):
+    # A limit with its own answer (on_breach) keeps it: e.g. "forgot password" answers the same.
+    if getattr(error, "response", None) is not None:
+        return error.response
     return _error_page(429, _("Slow down a little"),
                        _("We received many requests from your connection. "
                          "Please wait a minute, then go back and send it again."))

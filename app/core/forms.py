@@ -1,10 +1,16 @@
-"""The base of every Kulak form: WTForms' own messages in the request's language, loaded once."""
+"""The base of every Kulak form (WTForms' own messages in the request's language, loaded
+once), and the forms every staff area shares: a CSRF-only button, choosing a password."""
 from functools import lru_cache
 
 from babel.support import Translations
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import PasswordField
 from wtforms.i18n import messages_path
+from wtforms.validators import DataRequired, Length, ValidationError
+
+PASSWORD_MIN = 10
 
 
 @lru_cache(maxsize=8)
@@ -19,3 +25,22 @@ class Form(FlaskForm):
         def get_translations(self, form):
             # Flask-WTF would parse WTForms' catalog again on every request.
             return _wtforms_catalog(str(get_locale()))
+
+
+class ActionForm(Form):
+    """A button that only carries the CSRF token: assign to me, resolve, delete."""
+
+
+class SetPasswordForm(Form):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(message=_l("Please choose a password.")),
+        Length(min=PASSWORD_MIN, max=200, message=_l(
+            "Please use between %(min)d and %(max)d characters."))])
+    confirm = PasswordField(_l("The same password again"), validators=[
+        DataRequired(message=_l("Please type the password a second time."))])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_l("The two passwords are not the same."))
+
+

@@ -1,9 +1,18 @@
-"""Pick the customer's language without a cookie: ?lang=, the conversation, the browser, the brand."""
+"""Pick the language without a cookie: ?lang=, the staff member's own, the conversation, the
+browser, the brand."""
 from urllib.parse import urlencode
 
 from flask import current_app, g, has_request_context, request
 
 LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe"}
+# Pages of signed-in staff: there the person's own language (their profile) comes first.
+STAFF_PATHS = ("/inbox", "/admin", "/reports", "/api")
+
+
+def _staff_language():
+    """Return the signed-in person's chosen language, or None (then the browser's)."""
+    from flask_login import current_user
+    return current_user.language if current_user.is_authenticated else None
 
 
 def select_locale():
@@ -15,6 +24,10 @@ def select_locale():
     chosen = request.args.get("lang") or request.form.get("lang")
     if chosen in supported:
         return chosen
+    if request.path.startswith(STAFF_PATHS):
+        own = _staff_language()
+        if own in supported:
+            return own
     # A conversation remembers the language it started in: the customer chose it then.
     if g.get("conversation_language") in supported:
         return g.conversation_language

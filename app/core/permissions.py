@@ -16,17 +16,31 @@ from models.staff import ROLE_RANK, ROLES
 # permission: (lowest role that has it, what it lets a person do)
 PERMISSIONS = {
     "inbox.work": ("agent", _l("Answer conversations; set one's own alerts and profile")),
-    "canned.edit": ("agent", _l("Write and change the brand's canned replies")),
+    # Without these, one sees what is assigned to one and one's teams' (or no team's) queue.
+    "inbox.see_team": ("lead", _l("See every conversation of their teams")),
+    "inbox.see_all": ("manager", _l("See every conversation of the brand")),
+    "canned.edit": ("lead", _l("Write and change the brand's canned replies")),
     "routing.edit": ("lead", _l("See and change the routing rules")),
     "model.retrain": ("lead", _l("See the tagging model and retrain it")),
     "escalation.edit": ("manager", _l("Change the escalation chain and business hours")),
     "webhooks.edit": ("manager", _l("Add and remove CRM webhooks, read their log")),
     "teams.edit": ("manager", _l("Create, rename and delete teams")),
-    # Invite, change roles and deactivate: never above one's own role (see may_grant).
+    # Invite, change roles and deactivate: managers only agents and leads (see may_grant).
     "staff.manage": ("manager", _l("Invite staff, change roles and places, deactivate")),
-    "brand.setup": ("admin", _l("Set up the brand, its places, surveys and categories")),
+    # Who may give the role of admin (and change an admin): admins alone.
+    "staff.manage_all": ("admin", _l("Invite, change and deactivate managers and admins")),
+    "brand.setup": ("manager", _l("Set up the brand, its places, surveys and categories")),
     "mail.test": ("admin", _l("See outgoing mail and send a test mail")),
 }
+
+
+ROLE_LABELS = {"agent": _l("Agent"), "lead": _l("Team lead"), "manager": _l("Manager"),
+               "admin": _l("Admin")}
+
+
+def role_label(role):
+    """Return a role as people read it."""
+    return str(ROLE_LABELS.get(role, role))
 
 
 def can(staff, permission):
@@ -38,9 +52,11 @@ def can(staff, permission):
 
 
 def may_grant(staff, role):
-    """True if `staff` may give `role` to someone: managing staff, and never above their own."""
-    return can(staff, "staff.manage") and role in ROLE_RANK and \
-        ROLE_RANK[role] <= ROLE_RANK[staff.role]
+    """True if `staff` may give `role` to someone (or change someone who has it): managers
+    agents and leads, admins every role."""
+    if role not in ROLE_RANK or not can(staff, "staff.manage"):
+        return False
+    return can(staff, "staff.manage_all") or ROLE_RANK[role] < ROLE_RANK["manager"]
 
 
 def grantable_roles(staff):
@@ -79,4 +95,5 @@ def permission_of(view):
 def init_app(app):
     @app.context_processor
     def inject_can():
-        return {"can": lambda permission: can(current_user, permission)}
+        return {"can": lambda permission: can(current_user, permission),
+                "role_label": role_label}

@@ -6,18 +6,16 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 from app.inbox import (  # noqa: E402,F401
     alerts,
     auth,
-    canned,
-    escalation,
+    invitations,
+    moved,
+    profile,
     routes,
-    rules,
-    tagger,
-    webhooks,
 )
 
 
 @bp.context_processor
 def staff_page_context():
-    from app.inbox.forms import ActionForm
+    from app.core.forms import ActionForm
     return {"logout_form": ActionForm(formdata=None)}
 
 

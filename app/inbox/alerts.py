@@ -5,10 +5,11 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.alerts.service import test_alert
+from app.core.forms import ActionForm
 from app.core.rendering import see_other
 from app.extensions import db
 from app.inbox import bp
-from app.inbox.forms import ActionForm, AlertTargetForm, QuietHoursForm
+from app.inbox.forms import AlertTargetForm, QuietHoursForm
 from models import AlertTarget
 
 

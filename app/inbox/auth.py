@@ -1,14 +1,16 @@
 """Staff login and logout (Flask-Login; scrypt password hashes; CSRF on both forms)."""
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.core.forms import ActionForm, SetPasswordForm
 from app.core.rendering import see_other
 from app.extensions import db, limiter, login_manager
 from app.inbox import accounts, bp
-from app.inbox.forms import ActionForm, LoginForm, SetPasswordForm
+from app.inbox.account_forms import ForgotPasswordForm
+from app.inbox.forms import LoginForm
 from models import OneTimeLink, StaffMember
 
 
@@ -66,7 +68,7 @@ def landing_for(staff):
 @limiter.limit("20/minute", methods=["POST"])
 def set_password(token):
     """Choose a password through a one-time link; opening the link alone changes nothing."""
-    link = OneTimeLink.find(token, "set_password")
+    link = OneTimeLink.find(token, "set_password") or OneTimeLink.find(token, "reset")
     if link is None:
         return render_template("inbox/link_gone.html"), 410
     form = SetPasswordForm()
@@ -77,3 +79,21 @@ def set_password(token):
         return see_other(landing_for(link.staff))
     status = 422 if form.errors else 200
     return render_template("inbox/set_password.html", form=form, staff=link.staff), status
+
+
+def _forgot_answer(status=200):
+    """The one answer to a reset request: whether or not the address has an account."""
+    return make_response(render_template(
+        "inbox/forgot_password.html", form=ForgotPasswordForm(formdata=None), asked=True), status)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("5/minute;30/hour", methods=["POST"], on_breach=lambda _limit: _forgot_answer(429))
+def forgot_password():
+    """Ask for a reset link by email; the answer never tells whether the address exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_reset(form.email.data)
+        return _forgot_answer()
+    status = 422 if form.errors else 200
+    return render_template("inbox/forgot_password.html", form=form, asked=False), status

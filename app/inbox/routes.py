@@ -3,15 +3,16 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.forms import ActionForm
 from app.core.rendering import page_or_fragment, see_other, wants_fragment
 from app.extensions import login_manager
 from app.inbox import bp, service
 from app.inbox.context import conversation_context, insert_canned_form, transfer_form
-from app.inbox.forms import ActionForm, NoteForm, ReplyForm, TagForm
+from app.inbox.forms import NoteForm, ReplyForm, TagForm
 from models.conversation import STATUSES
 
 PUBLIC_ENDPOINTS = ("inbox.login", "inbox.set_password", "inbox.forgot_password",
-                    "inbox.reset_password", "inbox.accept_invitation")
+                    "inbox.accept_invitation")
 
 
 @bp.before_request
@@ -94,7 +95,8 @@ def assign_to_me(conversation_id):
 @bp.post("/c/<int:conversation_id>/transfer")
 def transfer(conversation_id):
     conversation = service.conversation_for(current_user, conversation_id)
-    form = transfer_form(current_user, formdata=request.form)
+    # Only teammates who may see the conversation are choices, so only they are accepted.
+    form = transfer_form(conversation, current_user, formdata=request.form)
     if conversation.status == "resolved":
         return _refuse(conversation, _("This conversation is resolved: reopen it first."))
     if not form.validate_on_submit():

@@ -371,8 +371,8 @@ def test_without_the_csrf_token_nothing_changes(admin):
         "How is your stay?", "Was your room clean?"]
 
 
-def test_only_admins_build_surveys(app, demo):
-    manager = Staff(app, "manager@demo.example")
-    assert manager.get(SURVEYS).status_code == 403
+def test_only_managers_and_admins_build_surveys(app, demo):
+    lead = Staff(app, "lead@demo.example")
+    assert lead.get(SURVEYS).status_code == 403
     stay = survey_named("Stay")
-    assert manager.get(f"{SURVEYS}/{stay.id}/preview").status_code == 403
+    assert lead.get(f"{SURVEYS}/{stay.id}/preview").status_code == 403

@@ -231,10 +231,10 @@ def test_forms_without_the_csrf_token_are_refused(admin, demo):
     assert places(demo) == before
 
 
-def test_only_the_brand_admin_manages_places(app, demo):
+def test_only_managers_and_admins_manage_places(app, demo):
     from ..inbox.staff import Staff
-    manager = Staff(app, "manager@demo.example")
-    assert manager.get(PLACES).status_code == 403
-    assert manager.client.post(PLACES, data={"csrf_token": manager.token, "label": "Spa",
-                                             "kind": "room"}).status_code == 403
+    lead = Staff(app, "lead@demo.example")
+    assert lead.get(PLACES).status_code == 403
+    assert lead.client.post(PLACES, data={"csrf_token": lead.token, "label": "Spa",
+                                          "kind": "room"}).status_code == 403
     assert place(demo, "spa") is None

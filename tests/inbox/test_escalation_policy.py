@@ -1,84 +1,14 @@
-"""The escalation page: managers edit the levels and the business hours; quiet hours and
-business hours hold alerts that are not urgent."""
+"""Quiet hours and business hours hold alerts that are not urgent."""
 import time as clock
 from datetime import datetime, time, timedelta
 
-import pytest
 from sqlalchemy import select
 
-from models import AlertTarget, Brand, Conversation, Escalation, EscalationLevel, StaffMember, db
+from models import AlertTarget, Conversation, Escalation, StaffMember, db
 from models.common import utcnow
 
 from ..receivers import wait_for
 from .staff import customer_journey, soup
-
-LEVEL, HOURS = 'form[action="/inbox/escalation"]', 'form[action="/inbox/escalation/hours"]'
-
-
-def add_level(staff, **fields):
-    page = staff.get("/inbox/escalation")
-    return staff.submit(page, LEVEL, **fields)
-
-
-def test_a_manager_adds_and_deletes_a_level(demo, manager, people):
-    added = add_level(manager, waits_for="seen", after_minutes="5", urgent_after_minutes="2",
-                      act="reassign", target=f"staff:{people['lead'].id}")
-    assert added.status_code == 303
-    level = EscalationLevel.for_brand(demo.id)[-1]
-    assert (level.waits_for, level.after_seconds, level.urgent_after_seconds, level.action,
-            level.target_kind, level.target_value) == (
-        "seen", 300, 120, "reassign", "staff", str(people["lead"].id))
-    page = manager.get("/inbox/escalation")
-    assert f"level-{level.id}" in page.text and "Mehmet Kaya" in soup(page).select_one(
-        f"#level-{level.id}").get_text()
-    assert manager.submit(page, f'#level-{level.id} form').status_code == 303
-    assert len(EscalationLevel.for_brand(demo.id)) == 2
-
-
-@pytest.mark.parametrize("fields, message", [
-    ({"after_minutes": "3", "urgent_after_minutes": "5"},
-     "Urgent conversations should climb at least as fast: use at most 3 minutes."),
-    ({"after_minutes": "0"}, "Please give between 1 and 10080 minutes"),
-    ({"after_minutes": "99999"}, "Please give between 1 and 10080 minutes"),
-    ({"after_minutes": ""}, "Please say how many minutes to wait."),
-    ({"target": "staff:999999"}, "Please choose someone of this brand."),
-    ({"waits_for": "lunch"}, "Not a valid choice"),
-])
-def test_a_bad_level_is_refused_with_a_clear_message(demo, manager, fields, message):
-    before = len(EscalationLevel.for_brand(demo.id))
-    refused = add_level(manager, **{"after_minutes": "10", "urgent_after_minutes": "2", **fields})
-    assert refused.status_code == 422
-    assert message in soup(refused).get_text()
-    assert len(EscalationLevel.for_brand(demo.id)) == before
-
-
-def test_agents_and_leads_read_the_policy_but_cannot_change_it(demo, agent, lead):
-    for staff in (agent, lead):
-        page = staff.get("/inbox/escalation")
-        assert page.status_code == 200 and soup(page).select_one(LEVEL) is None
-        data = {"csrf_token": staff.token, "after_minutes": "1", "urgent_after_minutes": "1",
-                "waits_for": "reply", "act": "alert", "target": "role:lead"}
-        assert staff.client.post("/inbox/escalation", data=data).status_code == 403
-        assert staff.client.post("/inbox/escalation/hours", data=data).status_code == 403
-    assert len(EscalationLevel.for_brand(demo.id)) == 2
-
-
-def test_business_hours_are_saved_and_checked(demo, manager):
-    page = manager.get("/inbox/escalation")
-    saved = manager.submit(page, HOURS, mon_opens="09:00", mon_closes="18:00")
-    assert saved.status_code == 303
-    db.session.expire_all()
-    assert db.session.get(Brand, demo.id).business_hours == {"mon": ["09:00", "18:00"]}
-    shown = soup(manager.get("/inbox/escalation")).select_one('input[name="mon_opens"]')
-    assert shown["value"] == "09:00"
-    for fields, message in [({"tue_opens": "18:00", "tue_closes": "09:00"},
-                             "The closing time must be after the opening time."),
-                            ({"wed_opens": "09:00"}, "Please give both the opening and the "
-                                                     "closing time")]:
-        refused = manager.submit(page, HOURS, **fields)
-        assert refused.status_code == 422 and message in soup(refused).get_text()
-    db.session.expire_all()
-    assert db.session.get(Brand, demo.id).business_hours == {"mon": ["09:00", "18:00"]}
 
 
 def test_next_opening_follows_the_brands_zone_and_days(demo):

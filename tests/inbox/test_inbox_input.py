@@ -59,18 +59,20 @@ def test_a_stale_or_missing_csrf_token_changes_nothing(app, demo, agent):
     canned = CannedReply(brand_id=demo.id, title="Hours", body="Open 24 hours.")
     db.session.add(canned)
     db.session.commit()
-    stale = Staff(app, "lead@demo.example").token  # another session's token
-    page, canned_page = agent.get(f"/inbox/c/{convo.id}"), agent.get("/inbox/canned")
+    stale = Staff(app, "manager@demo.example").token  # another session's token
+    lead = Staff(app, "lead@demo.example")  # canned replies are managed by leads and up
+    page, canned_page = agent.get(f"/inbox/c/{convo.id}"), lead.get("/admin/canned")
     before, canned_rows = state(convo.id), db.session.execute(select(CannedReply.__table__)).all()
     forms = [(page, REPLY, {"body": "Hi"}), (page, NOTE, {"note": "n"}), (page, ASSIGN, {}),
              (page, TRANSFER, {"target": option(page, "target", "Mehmet Kaya")}),
              (page, RESOLVE, {}),
              (page, tag("sentiment"), {"value": "negative"}),
              (canned_page, "form.card", {"title": "New", "body": "New text"}),
-             (canned_page, f'form[action="/inbox/canned/{canned.id}/delete"]', {})]
+             (canned_page, f'form[action="/admin/canned/{canned.id}/delete"]', {})]
     for token in (None, "", "not-a-token", stale):
         for source, selector, fields in forms:
-            refused = agent.submit(source, selector, csrf_token=token, **fields)
+            actor = lead if source is canned_page else agent
+            refused = actor.submit(source, selector, csrf_token=token, **fields)
             assert refused.status_code == 400, (selector, token)
             assert "This form has expired" in refused.text and "nothing was changed" in refused.text
     assert state(convo.id) == before

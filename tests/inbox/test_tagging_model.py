@@ -46,9 +46,9 @@ def current_version(brand_id):
 
 def test_a_lead_retrains_through_an_rq_worker_and_the_page_shows_the_result(
         demo, corrected, lead, rq_queue):
-    page = lead.get("/inbox/model")
+    page = lead.get("/admin/model")
     assert "The shipped model" in page.text and "Corrections stored: 6." in page.text
-    started = lead.submit(page, 'form[action="/inbox/model/retrain"]')
+    started = lead.submit(page, 'form[action="/admin/model/retrain"]')
     assert started.status_code == 303 and "queued=1" in started.headers["Location"]
     assert rq_queue.count == 1
     SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True)
@@ -60,7 +60,7 @@ def test_a_lead_retrains_through_an_rq_worker_and_the_page_shows_the_result(
     swapped = report["better_or_equal"]
     assert version.outcome == ("current" if swapped else "not_better")
     assert (current_version(demo.id) == version) == swapped
-    shown = soup(lead.get("/inbox/model"))
+    shown = soup(lead.get("/admin/model"))
     assert shown.select_one("#version-1") is not None
     assert ("Version 1, retrained for this brand" in shown.get_text()) == swapped
 
@@ -109,13 +109,19 @@ def test_a_worse_model_is_kept_out_and_the_brand_keeps_its_model(app, demo, corr
     assert tagging.model_for(db.session.get(Brand, demo.id)) is tagging.shipped_model()
 
 
-def test_only_leads_and_managers_retrain_and_only_with_a_valid_form(demo, agent, lead,
-                                                                    rq_queue):
-    page = agent.get("/inbox/model")
-    assert soup(page).select_one('form[action="/inbox/model/retrain"]') is None
-    assert agent.client.post("/inbox/model/retrain",
+def test_agents_neither_see_nor_retrain_the_model(demo, agent, rq_queue):
+    assert agent.get("/admin/model").status_code == 403
+    assert "/admin/model" not in agent.get("/inbox/").text
+    assert agent.client.post("/admin/model/retrain",
                              data={"csrf_token": agent.token}).status_code == 403
-    assert lead.client.post("/inbox/model/retrain", data={}).status_code == 400
+    assert rq_queue.count == 0
+
+
+def test_a_retraining_needs_a_valid_form(demo, lead, rq_queue):
+    assert "/admin/model" in lead.get("/inbox/").text
+    assert lead.client.post("/admin/model/retrain", data={}).status_code == 400
+    assert lead.client.post("/admin/model/retrain",
+                            data={"csrf_token": "forged"}).status_code == 400
     assert rq_queue.count == 0
 
 

@@ -12,17 +12,17 @@ from models import Brand, Conversation, Webhook, WebhookDelivery, db
 from ..receivers import wait_for
 from .staff import REPLY, RESOLVE, customer_journey, soup
 
-ADD = 'form[action="/inbox/webhooks"]'
+ADD = 'form[action="/admin/webhooks"]'
 ALL_EVENTS = ["conversation.created", "message.created", "conversation.escalated",
               "conversation.resolved"]
 
 
 def add_hook(manager, url, events=ALL_EVENTS):
-    page = manager.get("/inbox/webhooks")
+    page = manager.get("/admin/webhooks")
     form = soup(page).select_one(ADD)
     data = {"csrf_token": form.select_one("input[name=csrf_token]")["value"], "url": url,
             "events": events}
-    return manager.client.post("/inbox/webhooks", data=data)
+    return manager.client.post("/admin/webhooks", data=data)
 
 
 def opened(client, body="Could we have an extra blanket?"):
@@ -47,7 +47,7 @@ def test_a_manager_adds_a_webhook_and_each_event_arrives_signed(client, demo, ma
     hook = db.session.scalar(select(Webhook))
     db.session.refresh(demo)
     assert sorted(demo.webhook_events) == sorted(ALL_EVENTS)
-    assert hook.secret in manager.get("/inbox/webhooks").text
+    assert hook.secret in manager.get("/admin/webhooks").text
 
     convo = opened(client)
     assert wait_for(lambda: len(http_receiver.requests) == 2)  # created, and its first message
@@ -64,7 +64,7 @@ def test_a_manager_adds_a_webhook_and_each_event_arrives_signed(client, demo, ma
     bodies = sorted(e["data"]["message"]["body"] for e in events if e["type"] == "message.created")
     assert bodies == ["Bringing one now", "Could we have an extra blanket?"]
     assert {r["headers"]["X-Kulak-Event"] for r in http_receiver.requests} == set(kinds)
-    log = soup(manager.get("/inbox/webhooks")).select("tr.delivery-delivered")
+    log = soup(manager.get("/admin/webhooks")).select("tr.delivery-delivered")
     assert len(log) == 4
 
 
@@ -105,7 +105,7 @@ def test_a_receiver_that_never_answers_well_is_marked_failed_and_shown(
         populate_existing=True)) == "failed", seconds=15)
     db.session.expire_all()
     assert db.session.scalar(select(WebhookDelivery.attempts)) == 3
-    row = soup(manager.get("/inbox/webhooks")).select_one("tr.delivery-failed")
+    row = soup(manager.get("/admin/webhooks")).select_one("tr.delivery-failed")
     assert row is not None and "timed out" in row.get_text().lower()
 
 
@@ -125,15 +125,23 @@ def test_a_bad_webhook_is_refused_with_a_clear_message(manager, url, events, mes
     assert db.session.scalars(select(Webhook)).all() == []
 
 
-def test_agents_and_leads_cannot_manage_webhooks(agent, lead):
+def test_agents_and_leads_cannot_manage_webhooks(demo, agent, lead, manager):
+    hook = Webhook(brand_id=demo.id, url="https://crm.example.com/in", events=ALL_EVENTS)
+    db.session.add(hook)
+    db.session.commit()
     for staff in (agent, lead):
-        assert staff.get("/inbox/webhooks").status_code == 403
-        assert "/inbox/webhooks" not in staff.get("/inbox/").text
+        assert staff.get("/admin/webhooks").status_code == 403
+        assert "/admin/webhooks" not in staff.get("/inbox/").text
+        data = {"csrf_token": staff.token, "url": "https://evil.example/", "events": ALL_EVENTS}
+        for url in ("/admin/webhooks", f"/admin/webhooks/{hook.id}/delete"):
+            assert staff.client.post(url, data=data).status_code == 403, url
+    assert db.session.scalars(select(Webhook.url)).all() == ["https://crm.example.com/in"]
+    assert "/admin/webhooks" in manager.get("/inbox/").text
 
 
 def test_removing_a_webhook_stops_its_events(client, demo, manager, http_receiver):
     add_hook(manager, f"http://127.0.0.1:{http_receiver.port}/crm")
-    page = manager.get("/inbox/webhooks")
+    page = manager.get("/admin/webhooks")
     assert manager.submit(page, 'form[action$="/delete"]').status_code == 303
     assert db.session.get(Brand, demo.id).webhook_events == []
     opened(client)

@@ -1,26 +1,19 @@
-"""Escalation policy and business hours: managers say how a neglected conversation climbs."""
+"""Escalation policy and business hours: how a neglected conversation climbs, and when."""
 from datetime import time
 
-from flask import abort, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app.admin import bp, current_brand
+from app.admin.settings_forms import BusinessHoursForm, EscalationLevelForm
+from app.core.permissions import requires
 from app.core.rendering import see_other
 from app.core.scoping import brand_scoped
-from app.extensions import db
-from app.inbox import bp
-from app.inbox.forms import ActionForm, BusinessHoursForm, EscalationLevelForm
-from models import Brand, Escalation, EscalationLevel, StaffMember, Team
+from models import Escalation, EscalationLevel, StaffMember, Team, db
 from models.brand import WEEKDAYS
 from models.staff import ROLES
-
-POLICY_EDITORS = ("manager", "admin")
-
-
-def _require_editor():
-    if current_user.role not in POLICY_EDITORS:
-        abort(403)
 
 
 def target_choices(brand_id):
@@ -37,10 +30,9 @@ def target_choices(brand_id):
 
 def _page(brand, form, hours, status=200):
     return render_template(
-        "inbox/escalation.html", levels=EscalationLevel.for_brand(brand.id), form=form,
-        hours=hours, weekdays=WEEKDAYS, can_edit=current_user.role in POLICY_EDITORS,
-        targets={choice.value: choice.label for choice in form.target.choices},
-        action_form=ActionForm(formdata=None)), status
+        "admin/escalation.html", levels=EscalationLevel.for_brand(brand.id), form=form,
+        hours=hours, weekdays=WEEKDAYS,
+        targets={choice.value: choice.label for choice in form.target.choices}), status
 
 
 def _forms(brand, posting=None):
@@ -55,45 +47,50 @@ def _forms(brand, posting=None):
     return form, hours
 
 
+def add_level(brand, target, **level):
+    """Append a level turning to `target` ("role:lead", "team:3", "staff:7"): it climbs last."""
+    kind, _colon, value = target.partition(":")
+    last = max((lv.position for lv in EscalationLevel.for_brand(brand.id)), default=-1)
+    db.session.add(EscalationLevel(brand_id=brand.id, position=last + 1, target_kind=kind,
+                                   target_value=value, **level))
+    db.session.commit()
+
+
 @bp.route("/escalation", methods=["GET", "POST"])
+@requires("escalation.edit")
 def escalation_policy():
-    brand = db.session.get(Brand, current_user.brand_id)
+    """Show the levels and business hours; add a level."""
+    brand = current_brand()
     if request.method == "GET":
         return _page(brand, *_forms(brand))
-    _require_editor()
     form, hours = _forms(brand, posting="level")
     if not form.validate():
         return _page(brand, form, hours, status=422)
-    kind, _colon, value = form.target.data.partition(":")
-    db.session.add(EscalationLevel(
-        brand_id=brand.id, position=max((lv.position for lv in EscalationLevel.for_brand(
-            brand.id)), default=-1) + 1,
-        waits_for=form.waits_for.data, after_seconds=form.after_minutes.data * 60,
-        urgent_after_seconds=form.urgent_after_minutes.data * 60, action=form.act.data,
-        target_kind=kind, target_value=value))
-    db.session.commit()
-    return see_other(url_for("inbox.escalation_policy"))
+    add_level(brand, form.target.data, waits_for=form.waits_for.data, action=form.act.data,
+              after_seconds=form.after_minutes.data * 60,
+              urgent_after_seconds=form.urgent_after_minutes.data * 60)
+    return see_other(url_for("admin.escalation_policy"))
 
 
 @bp.post("/escalation/<int:level_id>/delete")
+@requires("escalation.edit")
 def delete_escalation_level(level_id):
-    level = brand_scoped(current_user, EscalationLevel, level_id)  # 404 before 403
-    _require_editor()
-    if ActionForm().validate_on_submit():
-        # Its deadlines go with it (the timeline keeps what already fired).
-        db.session.execute(db.delete(Escalation).filter_by(level_id=level.id))
-        db.session.delete(level)
-        db.session.commit()
-    return see_other(url_for("inbox.escalation_policy"))
+    """Delete a level; the deadlines it set go with it (the timeline keeps what fired)."""
+    level = brand_scoped(current_user, EscalationLevel, level_id)
+    db.session.execute(db.delete(Escalation).filter_by(level_id=level.id))
+    db.session.delete(level)
+    db.session.commit()
+    return see_other(url_for("admin.escalation_policy"))
 
 
 @bp.post("/escalation/hours")
+@requires("escalation.edit")
 def business_hours():
-    _require_editor()
-    brand = db.session.get(Brand, current_user.brand_id)
+    """Save the brand's opening hours, in its time zone."""
+    brand = current_brand()
     form, hours = _forms(brand, posting="hours")
     if not hours.validate():
         return _page(brand, form, hours, status=422)
     brand.business_hours = hours.hours()
     db.session.commit()
-    return see_other(url_for("inbox.escalation_policy"))
+    return see_other(url_for("admin.escalation_policy"))
