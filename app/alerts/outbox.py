@@ -63,7 +63,7 @@ def relay(events, new_conversation_ids=None):
     queued = 0
     for event in events:
         try:
-            jobs.enqueue(dispatch, event.id, queue=jobs.ALERTS, job_id=f"kulak-event-{event.id}")
+            jobs.enqueue(dispatch, event.id, queue=jobs.ALERTS, job_id=jobs.job_id("event", event.id))
         except Exception as error:  # noqa: BLE001 - Redis down: the sweep retries later
             log.warning("outbox: event %s stays queued here until the queue is back (%s)",
                         event.id, error)

@@ -114,9 +114,20 @@ def dispatch(event_id):
         return 0
     sent = alert_about(event) if event.kind in ALERTING_KINDS else 0
     webhooks.fan_out(event)
+    if _sending_elsewhere(event):
+        # Another worker claimed one of its alerts and may have died mid-send: left
+        # undispatched, the sweep runs the job again, which takes over once the claim expires.
+        db.session.commit()
+        return sent
     event.dispatched_at = utcnow()
     db.session.commit()
     return sent
+
+
+def _sending_elsewhere(event):
+    """True if an alert of `event` is claimed by a worker and not yet sent nor failed."""
+    return db.session.scalar(db.select(AlertDelivery.id).filter_by(
+        event_id=event.id, status="sending").limit(1)) is not None
 
 
 def people_to_alert(event):
