@@ -16,6 +16,10 @@ def create_app(overrides=None, environ=None):
     app.config.from_mapping(config)
     app.config.from_mapping(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Before any blueprint adds its rules: every <int:…> in every URL is bounded to an id a row
+    # can have (ID_MAX), so a bigger number is a 404 instead of a database error.
+    from app.core.validators import IdConverter
+    app.url_map.converters["int"] = IdConverter
 
     from app import alerts, realtime
     from app.core import assets, i18n, navigation, permissions, rendering, security

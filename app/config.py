@@ -76,6 +76,9 @@ class Config:
         # Per client address: generous for a venue's shared Wi-Fi, tight enough to stop a flood.
         self.CUSTOMER_POST_LIMIT = environ.get("KULAK_CUSTOMER_POST_LIMIT") or "60/minute;600/hour"
         self.MAX_CONTENT_LENGTH = 64 * 1024
+        # /metrics names every endpoint and its traffic: off (404) unless a scraper's bearer
+        # token is set.
+        self.METRICS_TOKEN = environ.get("KULAK_METRICS_TOKEN") or None
         # Proxies in front of Kulak whose X-Forwarded-* headers are trusted (load balancers):
         # without this every customer behind one would share its address and rate limit.
         self.PROXY_COUNT = int(environ.get("KULAK_PROXY_COUNT") or 0)

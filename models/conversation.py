@@ -85,8 +85,17 @@ class Conversation(db.Model):
         return db.session.scalar(_by_token_statement(), {"token": token})
 
     @classmethod
-    def by_client_id(cls, client_id):
-        return db.session.scalar(db.select(cls).filter_by(client_id=client_id))
+    def opened_with(cls, brand_id, touchpoint_id, client_id, body, keys):
+        """Return the conversation of this brand and place opened by `body` sent as `client_id`."""
+        # The conversation's client id is unique across all brands, so a first post whose id
+        # another conversation holds is stored under a stand-in key: `keys` holds both. Only
+        # the same brand, place and text make a retry; any other match is someone else's.
+        place = (cls.touchpoint_id.is_(None) if touchpoint_id is None
+                 else cls.touchpoint_id == touchpoint_id)
+        return db.session.scalar(db.select(cls).join(Message, db.and_(
+            Message.conversation_id == cls.id, Message.client_id == client_id)).where(
+            cls.client_id.in_(keys), cls.brand_id == brand_id, place,
+            Message.author_kind == "customer", Message.body == body))
 
     def message_with(self, client_id):
         """Return this conversation's message sent with `client_id`, or None (a retry's check)."""

@@ -41,9 +41,10 @@ def test_healthz_reports_redis_when_configured(app):
         app.config["REDIS_URL"] = None
 
 
-def test_metrics_count_requests_by_endpoint(client, demo):
+def test_metrics_count_requests_by_endpoint(client, demo, monkeypatch):
+    monkeypatch.setitem(client.application.config, "METRICS_TOKEN", "scraper-secret")
     client.get("/b/demo/room-412")
-    body = client.get("/metrics").get_data(as_text=True)
+    body = client.get("/metrics", headers={"Authorization": "Bearer scraper-secret"}).text
     assert 'kulak_http_requests_total{endpoint="widget.entry",method="GET",status="200"}' in body
     assert "kulak_http_request_seconds_bucket" in body
 

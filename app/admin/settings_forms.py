@@ -66,8 +66,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _http_url(form, field):
-    parts = urlsplit(field.data or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(field.data or "")
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 address): no address at all
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(_l("Please enter a full http:// or https:// address, e.g. "
                                  "https://crm.example.com/kulak-events."))
 

@@ -17,6 +17,11 @@ def form_expired(error):
                          "again; nothing was changed."))
 
 
+@bp.app_errorhandler(400)
+def bad_request(error):
+    return _error_page(400, _("Something went wrong"), _("This page cannot be used that way."))
+
+
 @bp.app_errorhandler(403)
 def forbidden(error):
     return _error_page(403, _("Not for your role"),

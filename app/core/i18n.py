@@ -3,6 +3,7 @@ browser, the brand."""
 from urllib.parse import urlencode
 
 from flask import current_app, g, has_request_context, request
+from werkzeug.exceptions import HTTPException
 
 LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe"}
 # Pages of signed-in staff: there the person's own language (their profile) comes first.
@@ -15,13 +16,23 @@ def _staff_language():
     return current_user.language if current_user.is_authenticated else None
 
 
+def _form_language():
+    """Return the posted `lang` field, or None when the body cannot be read."""
+    try:
+        return request.form.get("lang")
+    except HTTPException:
+        # A body refused unread (413) or cut off (400) raises on every read: the error page
+        # that answers it asks for the language too, and must not raise it again.
+        return None
+
+
 def select_locale():
     """Return the language for this request."""
     supported = current_app.config["LANGUAGES"]
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
         return default
-    chosen = request.args.get("lang") or request.form.get("lang")
+    chosen = request.args.get("lang") or _form_language()
     if chosen in supported:
         return chosen
     if request.path.startswith(STAFF_PATHS):

@@ -1,8 +1,9 @@
 """Liveness and Prometheus metrics."""
+import hmac
 import time
 
 import redis
-from flask import current_app, g, request
+from flask import abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 
@@ -56,4 +57,12 @@ def healthz():
 @bp.get("/metrics")
 @limiter.exempt
 def metrics():
+    """Answer Prometheus when METRICS_TOKEN is set and sent as a bearer token; else 404 / 401."""
+    token = current_app.config["METRICS_TOKEN"]
+    if not token:
+        abort(404)
+    sent = request.headers.get("Authorization", "").encode()
+    # Constant time: how long a wrong guess takes says nothing about how much of it was right.
+    if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
+        return "", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'}
     return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}

@@ -1,6 +1,8 @@
 """Security headers on every response; customer pages also get their brand's frame-ancestors."""
-from flask import g, request
+from flask import current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.core.i18n import STAFF_PATHS
 
 # htmx is served from our own origin; nothing inline, nothing third-party.
 CONTENT_SECURITY_POLICY = (
@@ -13,6 +15,11 @@ CONTENT_SECURITY_POLICY = (
 def allow_framing_by(sources):
     """Let this response be framed by `sources` (a CSP source list)."""
     g.frame_ancestors = sources
+
+
+def no_store():
+    """Tell every cache, shared or the browser's own, not to keep this response."""
+    g.no_store = True
 
 
 def init_app(app):
@@ -28,6 +35,10 @@ def init_app(app):
         response.headers["X-Content-Type-Options"] = "nosniff"
         # Capability URLs (/c/<token>) must never leak through the Referer header.
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.path.startswith("/c/"):
+        # Staff pages show other people's conversations: no copy on a shared computer's disk.
+        if request.path.startswith(("/c/", *STAFF_PATHS)) or g.get("no_store"):
             response.headers["Cache-Control"] = "no-store"
+        # Once served over https, browsers must never try plain http (no downgrade to strip).
+        if current_app.config["PUBLIC_URL"].startswith("https://"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response

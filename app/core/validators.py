@@ -8,6 +8,8 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import ValidationError as NoMatch
 from wtforms.validators import ValidationError
 
 from models.common import SLUG_MAX
@@ -23,6 +25,10 @@ RESERVED_SLUGS = frozenset({
     "login", "logout", "assets", "vendor", "ws", "help", "kulak", "www", "demo-admin", "new"})
 # WTForms' Length fills in %(max)d and %(length)d itself; domain checks call too_long().
 TOO_LONG = _l("Please use at most %(max)d characters (it has %(length)d).")
+# The largest id the id columns hold (INTEGER: 32 bits on PostgreSQL, which refuses a bigger
+# parameter; SQLite raises OverflowError past 64): a bigger number names no row, so it must
+# never reach a query.
+ID_MAX = 2**31 - 1
 _TURKISH = str.maketrans({"ı": "i", "İ": "i", "ş": "s", "Ş": "s", "ğ": "g", "Ğ": "g",
                           "ç": "c", "Ç": "c", "ö": "o", "Ö": "o", "ü": "u", "Ü": "u"})
 
@@ -37,6 +43,27 @@ def strip(value):
 def too_long(limit, text):
     """Return TOO_LONG for `text` over `limit`, in the request's language."""
     return TOO_LONG % {"max": limit, "length": len(text)}
+
+
+def bounded_id(value):
+    """Return `value` as an id (0 to ID_MAX); raise ValueError otherwise, e.g. as `type=`."""
+    number = int(value)
+    if not 0 <= number <= ID_MAX:
+        raise ValueError(f"{value!r} is no id")
+    return number
+
+
+class IdConverter(IntegerConverter):
+    """The URL converter `int`: a number no id can be is no match (404), not a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=0, max=ID_MAX, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValueError:  # over int()'s 4300 digits: no match either, rather than a 500
+            raise NoMatch() from None
 
 
 def slugify(text):

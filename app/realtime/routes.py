@@ -8,12 +8,15 @@ import time
 from functools import partial
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request, url_for
+from flask import current_app, g, make_response, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from wsproto.utilities import RemoteProtocolError
 
+from app.core.errors import bad_request
 from app.core.scoping import sees
+from app.core.validators import bounded_id
 from app.extensions import db, sock
 from app.inbox.service import VIEWS
 from app.realtime import bp, conversation_event
@@ -71,6 +74,16 @@ def _serve(ws, live, subscriptions, resync, typing=None, arrived=None):
         hub().leave(live)
 
 
+@bp.errorhandler(RemoteProtocolError)
+def refused_handshake(error):
+    """Answer a handshake wsproto refuses (a wrong Sec-WebSocket-Version, no Upgrade) with 400."""
+    response = make_response(bad_request(error))
+    # The headers wsproto suggests, e.g. the version it speaks, so a client can retry with it.
+    for name, value in getattr(error.event_hint, "headers", None) or ():
+        response.headers[name.decode()] = value.decode()
+    return response
+
+
 @sock.route("/c/<token>/ws", bp=bp)
 def customer_socket(ws, token):
     conversation = Conversation.by_token(token)
@@ -98,7 +111,7 @@ def staff_socket(ws):
                          status=request.args.get("status", "open"), lang=language))
     subscriptions, typing = {f"brand:{staff.brand_id}": "inbox"}, None
     resync = partial(inbox_poke, live.list_url)
-    if (conversation_id := request.args.get("conversation", type=int)) is not None:
+    if (conversation_id := request.args.get("conversation", type=bounded_id)) is not None:
         conversation = db.session.get(Conversation, conversation_id)
         if conversation is None or not sees(staff, conversation):  # another brand's or place's
             ws.close(reason=POLICY_VIOLATION, message="no such conversation")

@@ -6,7 +6,8 @@ from flask import abort, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
 
 from app.core.rendering import page_or_fragment, see_other, wants_fragment
-from app.core.security import allow_framing_by
+from app.core.security import allow_framing_by, no_store
+from app.core.validators import bounded_id
 from app.extensions import limiter
 from app.widget import bp, service
 from app.widget.forms import HelpForm, MessageForm, survey_answers, survey_form
@@ -106,6 +107,9 @@ def help_page(brand_slug, tp_slug, embed):
             survey_response=response)
         return see_other(url_for("widget.conversation", token=conversation.token))
     status = 422 if form.errors else 200
+    # Its client id is this visitor's alone: a page kept by a cache or the Back button would
+    # hand it, and with it their conversation, to whoever comes next.
+    no_store()
     return render_template("widget/help.html", brand=brand, touchpoint=touchpoint,
                            embed=embed, form=form), status
 
@@ -153,7 +157,8 @@ def conversation(token):
 def messages(token):
     """Return the message list; an htmx poll that has seen the newest message gets 204."""
     conversation = load_conversation(token)
-    after = request.args.get("after", 0, type=int)
+    # A number no message id can be is ignored, as a word is: the whole list comes back.
+    after = request.args.get("after", 0, type=bounded_id)
     if wants_fragment() and not conversation.messages_after(after):
         return "", 204
     return page_or_fragment("widget/conversation.html", "widget/_messages.html",

@@ -3,10 +3,13 @@
 Each operation commits before it returns, so whatever the customer then sees as sent is stored;
 each is idempotent on the client-side id, so a retried form post never duplicates.
 """
+import hmac
+
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
 
 from app import events
 from app.alerts import outbox
@@ -76,34 +79,63 @@ def acknowledgement(brand, language, conversation=None):
     return template.replace("{team}", who).replace("{minutes}", str(minutes))
 
 
+def _stand_in_key(brand_id, touchpoint_id, client_id, body):
+    """Return the key a first post is kept under when another conversation holds its id."""
+    # Derived, so a retry of that post finds it again; keyed with the secret, so nobody can
+    # take it first.
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else secret.encode()
+    text = "\x1f".join((str(brand_id), str(touchpoint_id or ""), client_id, body))
+    return hmac.new(secret, text.encode(), "sha256").hexdigest()
+
+
 def start_conversation(brand, touchpoint, body, language, *, category=None, name=None,
                        contact=None, client_id=None, survey_response=None):
     """Open a conversation with the customer's first message; return (conversation, created).
 
     `category` is the slug of the brand category the customer picked, if any.
     """
-    if client_id and (existing := Conversation.by_client_id(client_id)):
+    brand_id, touchpoint_id = brand.id, touchpoint.id if touchpoint else None
+    stand_in = _stand_in_key(brand_id, touchpoint_id, client_id, body) if client_id else None
+
+    def retried():
+        if not client_id:
+            return None
+        return Conversation.opened_with(brand_id, touchpoint_id, client_id, body,
+                                        (client_id, stand_in))
+
+    if existing := retried():
         return existing, False
-    picked = brand.category(category) if category else None
-    conversation = Conversation(
-        brand=brand, touchpoint=touchpoint, client_id=client_id, language=language,
-        category=picked, picked_category=picked.taxonomy if picked else None,
-        customer_name=name or None, customer_contact=contact or None)
-    conversation.retag(tagging.tags_for(conversation, body, survey_response))
-    routing.route(conversation)
-    first = conversation.add_message("customer", body, client_id=client_id)
-    conversation.add_message("system", acknowledgement(brand, language, conversation))
-    if survey_response is not None:
-        survey_response.conversation = conversation
-    db.session.add(conversation)
-    outbox.record(conversation, "conversation.created")  # committed with it, or not at all
-    outbox.record(conversation, "message.created", message=first)
-    Escalation.plan(conversation)
-    existing, created = commit_once(lambda: Conversation.by_client_id(client_id))
-    if not created:
-        return existing, False
-    events.conversation_started.send(conversation)
-    return conversation, True
+
+    def write(key):
+        picked = brand.category(category) if category else None
+        conversation = Conversation(
+            brand=brand, touchpoint=touchpoint, client_id=key, language=language,
+            category=picked, picked_category=picked.taxonomy if picked else None,
+            customer_name=name or None, customer_contact=contact or None)
+        conversation.retag(tagging.tags_for(conversation, body, survey_response))
+        routing.route(conversation)
+        first = conversation.add_message("customer", body, client_id=client_id)
+        conversation.add_message("system", acknowledgement(brand, language, conversation))
+        if survey_response is not None:
+            survey_response.conversation = conversation
+        db.session.add(conversation)
+        outbox.record(conversation, "conversation.created")  # committed with it, or not at all
+        outbox.record(conversation, "message.created", message=first)
+        Escalation.plan(conversation)
+        return conversation
+
+    try:
+        conversation, created = commit_once(retried, lambda: write(client_id))
+    except IntegrityError:
+        if not client_id:
+            raise
+        # Another conversation holds the id and this is no retry of it (another brand's form,
+        # a stale or shared page): the customer's own conversation opens under the stand-in.
+        conversation, created = commit_once(retried, lambda: write(stand_in))
+    if created:
+        events.conversation_started.send(conversation)
+    return conversation, created
 
 
 def _with_outbox_event(message):
