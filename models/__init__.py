@@ -22,7 +22,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 import models.pool  # noqa: E402,F401 - registers the idle-connection check on every pool
-from models.access import Invitation, OneTimeLink  # noqa: E402
+from models.access import Invitation, OneTimeLink, StaffSession  # noqa: E402
 from models.alerting import AlertDelivery, AlertTarget, OutboxEvent  # noqa: E402
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
@@ -38,5 +38,5 @@ __all__ = [
     "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
     "RoutingRule", "AlertTarget", "OutboxEvent", "AlertDelivery", "Escalation", "EscalationLevel",
-    "Webhook", "WebhookDelivery", "OneTimeLink", "Invitation", "OutgoingMail",
+    "Webhook", "WebhookDelivery", "OneTimeLink", "Invitation", "OutgoingMail", "StaffSession",
 ]

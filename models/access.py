@@ -123,3 +123,31 @@ class Invitation(db.Model):
                                      Invitation.revoked_at.is_(None))
             .values(accepted_at=utcnow()))
         return done.rowcount == 1
+
+
+class StaffSession(db.Model):
+    """One signed-in browser of a member of staff, so that the server can end it (log out,
+    idle timeout); the cookie carries its random id, this table only that id's hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+    @classmethod
+    def start(cls, staff):
+        """Add a new session of `staff`; return (session, token): the token only now."""
+        token, hashed = new_token()
+        started = cls(staff_id=staff.id, token_hash=hashed)
+        db.session.add(started)
+        return started, token
+
+    @classmethod
+    def find(cls, token):
+        """Return the session `token` names if it has not ended, else None."""
+        if not token or len(token) > 100:
+            return None
+        found = db.session.scalar(db.select(cls).filter_by(token_hash=token_hash(token)))
+        return found if found is not None and found.ended_at is None else None

@@ -26,6 +26,8 @@ class Brand(db.Model):
     expected_response_minutes: Mapped[int] = mapped_column(default=5)
     # IANA zone for the times customers and staff see, e.g. "Europe/Istanbul".
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # A staff session unused this long ends: a shared front-desk computer left signed in.
+    idle_timeout_minutes: Mapped[int] = mapped_column(default=720, server_default="720")
     # The brand's own retrained tagging model (a TaggerVersion id); None: the shipped one.
     # Every web process reads it with the brand, so a swap is one committed update.
     tagger_version_id: Mapped[int | None] = mapped_column()

@@ -24,7 +24,7 @@ def _brand_form(brand):
         "acknowledgement_tr": brand.acknowledgement.get("tr"),
         "expected_response_minutes": brand.expected_response_minutes,
         "timezone": brand.timezone, "embed_origins": "\n".join(brand.embed_origins),
-        "colour": brand.colour})
+        "colour": brand.colour, "idle_timeout_minutes": brand.idle_timeout_minutes})
 
 
 @bp.route("/brand", methods=["GET", "POST"])
@@ -40,7 +40,7 @@ def brand_settings():
                              "tr": form.acknowledgement_tr.data},
             expected_response_minutes=form.expected_response_minutes.data,
             timezone=form.timezone.data, embed_origins=lines(form.embed_origins.data),
-            colour=form.colour.data)
+            colour=form.colour.data, idle_timeout_minutes=form.idle_timeout_minutes.data)
         flash(_("Saved."))
         return see_other(url_for("admin.brand_settings"))
     status = 422 if form.errors else 200

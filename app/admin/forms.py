@@ -52,6 +52,11 @@ class BrandForm(Form):
     expected_response_minutes = IntegerField(_l("We answer within (minutes)"), validators=[
         InputRequired(message=_l("Please say within how many minutes you answer.")),
         NumberRange(min=1, max=1440, message=_l("Please give between 1 and 1440 minutes."))])
+    idle_timeout_minutes = IntegerField(_l("Sign staff out after this many idle minutes"),
+                                        validators=[
+        InputRequired(message=_l("Please say after how many idle minutes staff are signed out.")),
+        NumberRange(min=5, max=10080, message=_l("Please give between 5 and 10080 minutes "
+                                                 "(a week)."))])
     timezone = StringField(_l("Time zone"), filters=[strip], validators=[
         DataRequired(message=_l("Please give the time zone, e.g. Europe/Istanbul.")),
         Length(max=64, message=TOO_LONG)])

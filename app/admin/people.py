@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app import events
 from app.admin.problems import SetupProblem
+from app.core import sessions
 from app.core.permissions import can, grantable_roles, may_grant, role_label
 from app.routing.service import hand_out_waiting
 from models import Brand, Conversation, StaffMember, Team, Touchpoint, db
@@ -125,6 +126,7 @@ def deactivate(actor, staff):
     _lock_brand(staff.brand_id)
     staff.active, staff.deactivated_at = False, utcnow()
     staff.end_sessions()
+    sessions.end_all(staff)
     if staff.role == "admin":
         _keep_an_admin(staff)
     unassigned = db.session.scalars(db.select(Conversation).where(

@@ -7,6 +7,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app import events
+from app.core import sessions
 from models import OneTimeLink, StaffMember, db
 from models.access import RESET_LIFETIME
 from models.common import utcnow
@@ -39,8 +40,10 @@ def change_password(staff, password):
     """Set `staff`'s password and end every session they had (the caller signs them in again)."""
     staff.set_password(password)
     staff.end_sessions()
+    sessions.end_all(staff)
     db.session.commit()
     events.staff_sessions_ended.send(staff)
+
 
 
 def update_profile(staff, name, language):

@@ -1,10 +1,17 @@
 """Staff login and logout (Flask-Login; scrypt password hashes; CSRF on both forms)."""
+import functools
+import math
+import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.core import sessions
 from app.core.forms import ActionForm, SetPasswordForm
 from app.core.rendering import see_other
 from app.extensions import db, limiter, login_manager
@@ -23,7 +30,7 @@ def load_staff(user_id):
     staff = db.session.get(StaffMember, int(staff_id))
     if staff is None or not staff.active or (staff.session_epoch or 0) != int(epoch):
         return None
-    return staff
+    return staff if sessions.alive(staff) else None
 
 
 def _safe_next(target):
@@ -34,8 +41,35 @@ def _safe_next(target):
     return target
 
 
+@functools.cache
+def _stand_in_hash():
+    """A hash to check an unknown address's password against: the same work as a known one."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _login_account():
+    """The rate-limit key of a login attempt: the address tried (whoever tries it)."""
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _too_many_attempts(limit):
+    """Answer a throttled login with when to try again."""
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    form = LoginForm(formdata=None, next=request.form.get("next"))
+    error = ngettext("Too many attempts to sign in: please try again in %(num)d minute.",
+                     "Too many attempts to sign in: please try again in %(num)d minutes.",
+                     minutes)
+    return make_response(render_template("inbox/login.html", form=form, error=error), 429,
+                         {"Retry-After": str(minutes * 60)})
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
+@limiter.limit("10/minute", methods=["POST"], on_breach=_too_many_attempts)
+# Per address too, so guessing one person's password from many addresses is slow; only
+# failed attempts count, so the person themselves still gets in.
+@limiter.limit("8 per 15 minutes", key_func=_login_account, methods=["POST"],
+               deduct_when=lambda response: response.status_code != 303,
+               on_breach=_too_many_attempts)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("inbox.index"))
@@ -43,8 +77,12 @@ def login():
     error = None
     if form.validate_on_submit():
         staff = db.session.scalar(db.select(StaffMember).filter_by(email=form.email.data.lower()))
-        if staff is not None and staff.active and staff.check_password(form.password.data):
-            login_user(staff)
+        known = staff is not None and staff.active
+        # An unknown address costs the same hash check: its answer's time tells nothing.
+        matches = check_password_hash(staff.password_hash if known else _stand_in_hash(),
+                                      form.password.data)
+        if known and matches:
+            sessions.sign_in(staff)
             return see_other(_safe_next(form.next.data))
         error = _("That email and password do not match an account.")
     status = 422 if form.errors or error else 200
@@ -55,7 +93,7 @@ def login():
 @login_required
 def logout():
     if ActionForm().validate_on_submit():
-        logout_user()
+        sessions.sign_out()
     return see_other(url_for("inbox.login"))
 
 
@@ -75,7 +113,7 @@ def set_password(token):
     if form.validate_on_submit():
         if not accounts.set_password_with(link, form.password.data):
             return render_template("inbox/link_gone.html"), 410
-        login_user(link.staff)
+        sessions.sign_in(link.staff)
         return see_other(landing_for(link.staff))
     status = 422 if form.errors else 200
     return render_template("inbox/set_password.html", form=form, staff=link.staff), status

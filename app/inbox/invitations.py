@@ -1,11 +1,11 @@
 """Accepting an invitation: the invited person gives a name and a password, and is signed in."""
 from flask import g, render_template
 from flask_babel import get_locale
-from flask_login import login_user
 
 from app.admin import invites
 from app.admin.problems import SetupProblem
 from app.admin.staff_forms import AcceptInvitationForm
+from app.core import sessions
 from app.core.rendering import see_other
 from app.extensions import db, limiter
 from app.inbox import bp
@@ -43,5 +43,5 @@ def accept_invitation(token):
         return _page(invitation, problem=problem, status=409)  # an account, or no place left
     if staff is None:  # a second submit, or the link died meanwhile
         return render_template("inbox/link_gone.html"), 410
-    login_user(staff)
+    sessions.sign_in(staff)
     return see_other(landing_for(staff))

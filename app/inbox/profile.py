@@ -1,7 +1,8 @@
 """One's own profile: name, language and password (a new password ends one's other sessions)."""
 from flask import render_template, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
+from app.core import sessions
 from app.core.permissions import requires
 from app.core.rendering import see_other
 from app.extensions import limiter
@@ -41,7 +42,7 @@ def change_password():
     if not form.validate_on_submit():
         return _page(password_form=form, status=422)
     accounts.change_password(staff, form.password.data)
-    login_user(staff)  # the new session epoch: this browser stays signed in
+    sessions.sign_in(staff)  # a new session (and epoch): this browser stays signed in
     return see_other(url_for("inbox.profile", saved="password"))
 
 

@@ -8,7 +8,7 @@ from app.extensions import limiter
 from app.mail import send_mail
 from models import OutgoingMail, db
 
-from ..conftest import DEMO_PASSWORD, free_port
+from ..conftest import DEMO_PASSWORD, RequestPerContextClient, free_port
 from ..inbox.staff import Staff, form_values, soup
 from ..receivers import wait_for
 from .conftest import mail_row, mail_url, settled
@@ -135,6 +135,7 @@ def test_test_mails_are_rate_limited_per_admin(tmp_path, monkeypatch, smtp_serve
                           "PUBLIC_URL": "http://kulak.test", "MAIL_URL": mail_url(smtp_server),
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kulak.db'}"},
                          environ={"KULAK_INSTANCE": str(tmp_path)})
+    limited.test_client_class = RequestPerContextClient  # a fresh g per request, as served
     smtp_server.messages.clear()
     with limited.app_context():
         upgrade()
