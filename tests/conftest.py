@@ -97,6 +97,20 @@ def app(migrated_app):
 
 
 @pytest.fixture
+def limited(tmp_path):
+    """An app of its own with the rate limits on (the shared test app turns them off)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI":
+                      f"sqlite:///{tmp_path / 'limited.db'}", "PUBLIC_URL": "http://kulak.test"},
+                     environ={"KULAK_INSTANCE": str(tmp_path), "KULAK_MODEL_DIR": MODEL_DIR})
+    app.test_client_class = RequestPerContextClient
+    with app.app_context():
+        upgrade()
+        seed_demo(DEMO_PASSWORD)
+        yield app
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -1,22 +1,20 @@
-"""Live updates over WebSockets: two Chromium contexts (guest and agent), reconnect with resync,
-two gunicorn servers sharing PostgreSQL and Redis, and the in-process default without Redis."""
+"""Live updates over WebSockets: two Chromium contexts (guest and agent) and reconnect with
+resync (two servers sharing Redis, and the default without it: test_live_scaleout.py)."""
 import os
 import re
 import signal
-import subprocess
 import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import redis
 import requests
 import simple_websocket
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from .conftest import DEMO_PASSWORD, LiveServer, free_port, kulak_command, start_server
+from .conftest import DEMO_PASSWORD, start_server
 from .test_browser import (
     CONVERSATION,
     TIMEOUT_MS,
@@ -254,151 +252,3 @@ def test_page_resyncs_after_the_server_drops_its_socket(own_server, chromium, ho
         assert_clean(own_server, guest)
     finally:
         guest.context.close()
-
-
-# --- Scale-out: two gunicorn servers sharing PostgreSQL and Redis --------------------------
-
-@pytest.fixture(scope="module")
-def redis_url():
-    """A Redis server of this module's own. Pub/sub channels ignore database numbers, so on
-    the shared :6379 the events of other Kulak servers (benchmarks) would mix with ours."""
-    port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    url, deadline = f"redis://127.0.0.1:{port}/0", soon(10)
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline and process.poll() is None, "no redis-server"
-            time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(10)
-
-
-def serve_with_redis(tmp_dir, database, redis_url):
-    """`kulak serve` with REDIS_URL (conftest.start_server removes it on purpose)."""
-    port = free_port()
-    env = {**os.environ, "KULAK_INSTANCE": str(tmp_dir), "DATABASE_URL": database,
-           "REDIS_URL": redis_url, "SECRET_KEY": "shared-by-both-servers",
-           "KULAK_PUBLIC_URL": f"http://127.0.0.1:{port}", "KULAK_DEMO_PASSWORD": DEMO_PASSWORD,
-           "KULAK_RATE_LIMITS": "off"}
-    subprocess.run(kulak_command("demo"), env=env, check=True, capture_output=True, timeout=120)
-    with open(tmp_dir / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            kulak_command("serve", "--port", str(port), "--workers", "1"), env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = LiveServer("postgresql", f"http://127.0.0.1:{port}", env, process)
-    deadline = soon(30)
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.get(f"{server.url}/healthz", timeout=5).json()["redis"] == "ok":
-                return server
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError((tmp_dir / "server.log").read_text()[-3000:])
-
-
-@pytest.fixture(scope="module")
-def redis_servers(tmp_path_factory, postgres_schema, htmx_installed, redis_url):
-    database, servers = postgres_schema(), []
-    try:
-        for name in ("a", "b"):
-            servers.append(serve_with_redis(tmp_path_factory.mktemp(f"live-{name}"), database,
-                                            redis_url))
-        yield servers
-    finally:
-        for server in servers:  # both stop at once
-            os.killpg(server.process.pid, signal.SIGTERM)
-        for server in servers:
-            server.stop()
-
-
-def pattern_subscriptions(redis_url, expected):
-    """Patterns held by each Redis client that has any, once they equal `expected` (or 5 s)."""
-    deadline = soon(5)  # a process subscribes from a thread of its own, just after its 1st socket
-    while (found := [int(c["psub"]) for c in redis.Redis.from_url(redis_url).client_list()
-                     if int(c["psub"])]) != expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
-
-
-def test_a_post_through_one_server_reaches_a_staff_socket_on_the_other(redis_servers,
-                                                                        redis_url):
-    a, b = redis_servers  # one web process each
-    first = unique("Our table booking is missing")
-    token = start_conversation(a.url, first)
-    cid, agent = conversation_id(a, token), staff_session(b.url)
-    sockets = [staff_socket(b.url, agent, f"conversation={cid}")]
-    try:
-        assert frame_with(sockets[0], first, soon(5)), "no resync on connect"
-        assert pattern_subscriptions(redis_url, [1]) == [1]  # B's; A serves no socket yet
-        later, deadline = unique("We are a party of six"), soon(2)
-        customer_post(a.url, f"/c/{token}", later)
-        assert frame_with(sockets[0], later, deadline), "B's socket missed A's post within 2 s"
-
-        # One socket on A and twenty more on B: still one subscription per web process.
-        sockets.append(staff_socket(a.url, staff_session(a.url), "view=all&status=open"))
-        for n in range(20):
-            sockets.append(staff_socket(b.url, agent, f"conversation={cid}" if n % 2 else
-                                        "view=all&status=open"))
-        for n, ws in enumerate(sockets[1:], 2):
-            assert ws.receive(timeout=10), f"socket {n}: no resync on connect"
-        assert pattern_subscriptions(redis_url, [1, 1]) == [1, 1]
-
-        final, deadline = unique("Window seat if possible"), soon(2)
-        customer_post(a.url, f"/c/{token}", final)
-        for ws in [sockets[0], *sockets[3::2]]:  # every conversation socket on B
-            assert frame_with(ws, final, deadline)
-    finally:
-        for ws in sockets:
-            ws.close()
-
-
-def test_a_password_changed_through_one_server_closes_that_persons_sockets_on_the_other(
-        redis_servers):
-    a, b = redis_servers
-    sockets = {name: staff_socket(b.url, staff_session(b.url, f"{name}@demo.example"),
-                                  "view=all&status=open") for name in ("lead", "agent")}
-    try:
-        for name, ws in sockets.items():
-            assert ws.receive(timeout=10), f"{name}: no resync on connect"
-        printed = subprocess.run(kulak_command("staff", "reset-link", "lead@demo.example"),
-                                 env=a.env, capture_output=True, text=True, timeout=120,
-                                 check=True).stdout
-        link = re.search(r"http\S+/inbox/password/\S+", printed).group(0)
-        assert link.startswith(a.url)
-        browser, new_password = requests.Session(), unique("a brand new password")
-        form = browser.get(link, timeout=10)
-        changed = browser.post(link, allow_redirects=False, timeout=10, data={
-            "csrf_token": csrf_token(form.text), "password": new_password,
-            "confirm": new_password})
-        assert changed.status_code == 303, changed.text[:300]
-        with pytest.raises(simple_websocket.ConnectionClosed) as closed:
-            frame_with(sockets["lead"], "nothing else may arrive", soon(5))
-        # Not a code htmx's ws extension reconnects after: the page stays signed out.
-        assert closed.value.reason == 1008 and closed.value.reason not in RECONNECTING_CODES
-        customer_post(a.url, "/b/demo/room-412/help", unique("Is the spa open?"))
-        assert frame_with(sockets["agent"], 'id="inbox-poke"', soon(5)), "the agent's went too"
-    finally:
-        for ws in sockets.values():
-            if ws.connected:  # the lead's is closed already
-                ws.close()
-
-
-def test_without_redis_the_same_delivery_happens_in_process(live_server):
-    assert requests.get(f"{live_server.url}/healthz", timeout=5).json()["redis"] == "not configured"
-    first = unique("The heating is off")
-    token = start_conversation(live_server.url, first)
-    agent = staff_session(live_server.url)
-    ws = staff_socket(live_server.url, agent, f"conversation={conversation_id(live_server, token)}")
-    try:
-        assert frame_with(ws, first, soon(5)), "no resync on connect"
-        later, deadline = unique("It is getting cold"), soon(2)
-        customer_post(live_server.url, f"/c/{token}", later)
-        assert frame_with(ws, later, deadline)
-    finally:
-        ws.close()

@@ -24,7 +24,7 @@ def may_change(actor, staff):
     return may_grant(actor, staff.role)
 
 
-def _roles_given_by(actor):
+def roles_given_by(actor):
     """Return the roles `actor` may give, as people read them ("Agent, Team lead")."""
     return ", ".join(role_label(role) for role in grantable_roles(actor))
 
@@ -36,7 +36,7 @@ def check_actor(actor, staff=None):
     if staff is not None and not may_change(actor, staff):
         raise SetupProblem(_l("You cannot change %(name)s, who is %(role)s: you may change "
                               "only people who are %(roles)s.", name=staff.name,
-                              role=role_label(staff.role), roles=_roles_given_by(actor)))
+                              role=role_label(staff.role), roles=roles_given_by(actor)))
 
 
 def check_role(actor, role):
@@ -45,7 +45,7 @@ def check_role(actor, role):
         raise SetupProblem(_l("Please choose a role."), "role")
     if not may_grant(actor, role):
         raise SetupProblem(_l("You cannot give the role %(role)s: you may give %(roles)s.",
-                              role=role_label(role), roles=_roles_given_by(actor)), "role")
+                              role=role_label(role), roles=roles_given_by(actor)), "role")
     return role
 
 

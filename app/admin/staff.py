@@ -14,7 +14,7 @@ from app.admin.staff_forms import (
     form_problems,
 )
 from app.core.forms import ActionForm
-from app.core.permissions import grantable_roles, may_grant, requires, role_label
+from app.core.permissions import grantable_roles, may_grant, requires
 from app.core.rendering import see_other
 from app.core.scoping import brand_scoped
 from models import Invitation, StaffMember, db
@@ -32,7 +32,7 @@ def _page(status=200, form=None, links=(), failed=None, resendable=()):
     response = render_template(
         "admin/staff.html", brand=brand, members=people.staff_of(brand.id),
         invitations=invites.pending_invitations(brand.id), roles=roles,
-        roles_given=", ".join(role_label(role) for role in roles),
+        roles_given=people.roles_given_by(current_user),
         teams=rosters.teams_of(brand.id), touchpoints=people.touchpoints_of(brand.id),
         form=form or _invite_form(brand, posted=False), links=links, failed=failed or {},
         resendable=resendable, now=utcnow(), emails_max=EMAILS_MAX,

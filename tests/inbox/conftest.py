@@ -10,7 +10,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from app.realtime.hub import LiveSocket
-from models import StaffMember, db
+from models import StaffMember, Team, Touchpoint, db
 
 from ..conftest import kulak_command
 from ..test_hub import RecordingWebSocket
@@ -95,3 +95,15 @@ def stop_worker(process):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+
+
+@pytest.fixture
+def places(demo):
+    """The demo's touchpoints by slug."""
+    return {t.slug: t for t in db.session.scalars(select(Touchpoint).filter_by(brand_id=demo.id))}
+
+
+@pytest.fixture
+def desk(demo):
+    """The demo's front desk team."""
+    return db.session.scalar(select(Team).filter_by(brand_id=demo.id, slug="front-desk"))

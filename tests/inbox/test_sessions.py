@@ -1,16 +1,10 @@
 """Staff sessions end on the server: log out, idle timeout, sign-in rotation, login throttling."""
 from datetime import timedelta
 
-import pytest
-from flask_migrate import upgrade
-
-from app import create_app
-from app.demo import seed_demo
 from app.inbox import auth
 from models import StaffSession, db
 from models import staff as staff_module
 from models.common import utcnow
-from tests.conftest import DEMO_PASSWORD, MODEL_DIR, RequestPerContextClient
 from tests.inbox.staff import NOTE, Staff, conversation, form_values, login, soup
 
 AGENT = "agent@demo.example"
@@ -104,20 +98,6 @@ def test_known_and_unknown_addresses_cost_the_same_hash_check(app, demo, monkeyp
         checks.clear()
         assert login(app.test_client(), email, "a wrong password").status_code == 422
         assert len(checks) == 1 and checks[0].startswith("scrypt"), email
-
-
-@pytest.fixture
-def limited(tmp_path):
-    """An app of its own with the rate limits on (the shared test app turns them off)."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI":
-                      f"sqlite:///{tmp_path / 'limited.db'}", "PUBLIC_URL": "http://kulak.test"},
-                     environ={"KULAK_INSTANCE": str(tmp_path), "KULAK_MODEL_DIR": MODEL_DIR})
-    app.test_client_class = RequestPerContextClient
-    with app.app_context():
-        upgrade()
-        seed_demo(DEMO_PASSWORD)
-        yield app
-        db.engine.dispose()
 
 
 def test_one_account_is_throttled_whatever_the_address_and_says_when(limited):
