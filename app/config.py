@@ -92,6 +92,11 @@ class Config:
         # The one sender of outgoing mail (invitations, password resets): the operator's own
         # SMTP account as an Apprise mailto:// or mailtos:// URL; unset, links are shown instead.
         self.MAIL_URL = _mail_url(environ)
+        # Alert channels and webhooks that staff type never reach loopback, private or
+        # metadata addresses (app/core/egress.py), except the networks listed here: an
+        # install's own receivers on its private network, or the tests' on 127.0.0.1.
+        from app.core.egress import networks
+        self.EGRESS_ALLOW = networks(environ.get("KULAK_EGRESS_ALLOW"))
 
     def as_dict(self):
         """Return the settings as a mapping for app.config.from_mapping."""

@@ -93,6 +93,9 @@ class KulakServer:
         # One shipped model for every server a benchmark starts, built once, not per instance.
         self.env.setdefault("KULAK_MODEL_DIR", os.path.join(tempfile.gettempdir(),
                                                             "kulak-bench-models"))
+        # The benchmarks' receivers listen on 127.0.0.1, which the egress policy refuses
+        # unless the operator admits it.
+        self.env.setdefault("KULAK_EGRESS_ALLOW", "127.0.0.1")
         self.env.update(
             {"KULAK_INSTANCE": os.path.join(self.tmp, "instance"), "KULAK_PUBLIC_URL": self.base}
         )

@@ -93,7 +93,24 @@ class AlertDelivery(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column()
 
     @classmethod
-    def held_and_due(cls, grace, limit=200):
+    def held_and_due(cls, grace, claim_expiry, limit=200):
+        """Held alerts whose time came, and held alerts claimed by a worker that has not
+        finished sending them within `claim_expiry` (it died): both are sent by the sweep."""
+        now = utcnow()
         return db.session.scalars(db.select(cls).where(
-            cls.status == "held", cls.send_after < utcnow() - grace)
+            cls.send_after.is_not(None),
+            ((cls.status == "held") & (cls.send_after < now - grace))
+            | ((cls.status == "sending") & (cls.claimed_at < now - claim_expiry)))
             .order_by(cls.send_after).limit(limit)).all()
+
+    @classmethod
+    def take_held(cls, delivery_id, claim_expiry):
+        """Claim a held alert for this worker, or take over an expired claim; True if ours."""
+        now = utcnow()
+        taken = db.session.execute(db.update(cls).where(
+            cls.id == delivery_id, cls.send_after.is_not(None),
+            (cls.status == "held")
+            | ((cls.status == "sending") & (cls.claimed_at < now - claim_expiry)))
+            .values(status="sending", claimed_at=now))
+        db.session.commit()
+        return taken.rowcount == 1

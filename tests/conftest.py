@@ -30,6 +30,9 @@ CHROMIUM = "/usr/bin/chromium"
 # than each building its own in its instance folder; its file name says what it was built from.
 MODEL_DIR = os.environ.setdefault("KULAK_MODEL_DIR", str(
     Path(tempfile.gettempdir()) / "kulak-test-models"))
+# The tests' receivers (HTTP, SMTP) listen on 127.0.0.1: the egress policy admits that address
+# alone, so every other loopback, private or metadata address stays refused (app/core/egress.py).
+EGRESS_ALLOW = os.environ.setdefault("KULAK_EGRESS_ALLOW", "127.0.0.1")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
@@ -75,7 +78,8 @@ def migrated_app(request, tmp_path_factory, postgres_schema):
         "SQLALCHEMY_DATABASE_URI": database_url(request.param, instance, postgres_schema),
         "RATELIMIT_ENABLED": False,
         "PUBLIC_URL": "http://kulak.test",
-    }, environ={"KULAK_INSTANCE": str(instance), "KULAK_MODEL_DIR": MODEL_DIR})
+    }, environ={"KULAK_INSTANCE": str(instance), "KULAK_MODEL_DIR": MODEL_DIR,
+                "KULAK_EGRESS_ALLOW": EGRESS_ALLOW})
     app.config["BACKEND"] = request.param
     app.test_client_class = RequestPerContextClient
     with app.app_context():
@@ -101,7 +105,8 @@ def limited(tmp_path):
     """An app of its own with the rate limits on (the shared test app turns them off)."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI":
                       f"sqlite:///{tmp_path / 'limited.db'}", "PUBLIC_URL": "http://kulak.test"},
-                     environ={"KULAK_INSTANCE": str(tmp_path), "KULAK_MODEL_DIR": MODEL_DIR})
+                     environ={"KULAK_INSTANCE": str(tmp_path), "KULAK_MODEL_DIR": MODEL_DIR,
+                              "KULAK_EGRESS_ALLOW": EGRESS_ALLOW})
     app.test_client_class = RequestPerContextClient
     with app.app_context():
         upgrade()

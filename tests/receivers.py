@@ -10,10 +10,10 @@ from aiosmtpd.controller import Controller
 class SmtpInbox:
     """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it is given."""
 
-    def __init__(self, port):
+    def __init__(self, port, host="127.0.0.1"):
         self.messages = []
         self.port = port
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.controller = Controller(self, hostname=host, port=port)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         self.messages.append({"to": envelope.rcpt_tos,
@@ -33,10 +33,12 @@ class SmtpInbox:
 
 
 class HttpReceiver:
-    """An HTTP server on 127.0.0.1 that records every POST; answers `status` (200)."""
+    """An HTTP server on `host` (127.0.0.1) that records every POST; answers `status` (200),
+    or a redirect to `redirect_to` when that is set."""
 
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
         self.requests, self.status, self.delay = [], 200, 0.0
+        self.redirect_to = None
         # Statuses to answer in turn before falling back to `status`, e.g. [500, 500].
         self.statuses = []
         receiver = self
@@ -49,7 +51,9 @@ class HttpReceiver:
                 time.sleep(receiver.delay)
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
                 try:
-                    self.send_response(status)
+                    self.send_response(307 if receiver.redirect_to else status)
+                    if receiver.redirect_to:
+                        self.send_header("Location", receiver.redirect_to)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 except OSError:  # the client gave up waiting
@@ -58,7 +62,9 @@ class HttpReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            do_GET = do_POST  # noqa: N815 - e.g. json://...?method=GET
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.port = self.server.server_address[1]
 
     def json_bodies(self, path=None):

@@ -2,6 +2,7 @@
 replies. Flask-WTF adds a CSRF token to every one of them."""
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     IntegerField,
@@ -22,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.core import egress
 from app.core.forms import Form
 from app.core.validators import TOO_LONG, strip
 from models.brand import WEEKDAYS
@@ -74,6 +76,9 @@ def _http_url(form, field):
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(_l("Please enter a full http:// or https:// address, e.g. "
                                  "https://crm.example.com/kulak-events."))
+    if egress.problem(field.data, egress.WEBHOOK_SCHEMES,
+                      current_app.config["EGRESS_ALLOW"]) is not None:
+        raise ValidationError(egress.INTERNAL_REFUSED)
 
 
 class WebhookForm(Form):

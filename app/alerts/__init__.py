@@ -23,6 +23,9 @@ def start_sweep_once(app):
 
 
 def init_app(app):
+    from app.core.egress import explain
+    # A failed alert or webhook says why in the reader's language ("refused by policy"...).
+    app.add_template_filter(explain, "delivery_problem")
     for signal in (events.conversation_started, events.message_posted,
                    events.conversation_changed):
         signal.connect(on_committed_change)

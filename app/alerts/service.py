@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app import jobs
 from app.alerts.escalation import waits_for_label
+from app.core import egress
 from app.core.scoping import who_see
 from models import AlertDelivery, AlertTarget, OutboxEvent, StaffMember, db
 from models.alerting import ALERTING_KINDS, DETAIL_MAX
@@ -35,16 +36,22 @@ def is_valid_url(url):
 
 
 def send(url, title, body):
-    """Send one notification; return None, or what went wrong in words."""
-    notifier = apprise.Apprise()
+    """Send one notification under the egress policy; return None, or egress's problem code
+    (the raw error goes to the log: shown to the person it would make a port scanner)."""
+    allow = current_app.config["EGRESS_ALLOW"]
+    if (refused := egress.problem(url, egress.ALERT_SCHEMES, allow)) is not None:
+        return refused
+    # In this thread: the policy is carried by a context variable, which Apprise's
+    # worker threads would only see as long as Apprise copies the context to them.
+    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
     if not notifier.add(url):
-        return "Apprise does not understand this address."
-    with apprise.LogCapture(level=logging.WARNING) as captured:
+        return egress.UNDELIVERED
+    with egress.guarded(allow) as watch, \
+            apprise.LogCapture(level=logging.WARNING) as captured:
         sent = notifier.notify(title=title, body=body)
     if sent:
         return None
-    detail = " ".join(captured.getvalue().split())
-    return (detail or "The service refused the alert or did not answer.")[:DETAIL_MAX]
+    return egress.outcome(watch, " ".join(captured.getvalue().split())[:DETAIL_MAX])
 
 
 def recipients(conversation):
@@ -200,12 +207,10 @@ def _hold(event, target, when):
 
 def send_held_alert(delivery_id):
     """Send an alert held for quiet hours or closing time (an RQ job: safe to run twice)."""
-    taken = db.session.execute(db.update(AlertDelivery).where(
-        AlertDelivery.id == delivery_id, AlertDelivery.status == "held")
-        .values(status="sending", claimed_at=utcnow()))
-    db.session.commit()
-    if taken.rowcount != 1:
-        return 0  # sent by another run already
+    # A claim older than ALERT_CLAIM_SECONDS is a dead worker's: taken over, the alert goes
+    # out once, late, instead of staying "sending" for ever.
+    if not AlertDelivery.take_held(delivery_id, _claim_expiry()):
+        return 0  # sent, or being sent, by another run
     delivery = db.session.get(AlertDelivery, delivery_id)
     event, target = db.session.get(OutboxEvent, delivery.event_id), \
         db.session.get(AlertTarget, delivery.target_id)
@@ -213,8 +218,9 @@ def send_held_alert(delivery_id):
 
 
 def queue_held_and_due(grace):
-    """Queue held alerts whose time came without their scheduled job (the sweep)."""
-    due = AlertDelivery.held_and_due(grace)
+    """Queue held alerts whose time came without their scheduled job, or whose worker died
+    while sending them (the sweep)."""
+    due = AlertDelivery.held_and_due(grace, _claim_expiry())
     for delivery in due:
         jobs.enqueue(send_held_alert, delivery.id, queue=jobs.ALERTS,
                      job_id=jobs.job_id("held", delivery.id))
@@ -252,8 +258,7 @@ def _claim(event_id, target):
             db.session.rollback()
             return None
         return delivery
-    expired = timedelta(seconds=current_app.config["ALERT_CLAIM_SECONDS"])
-    if delivery.status == "sending" and utcnow() - delivery.claimed_at > expired:
+    if delivery.status == "sending" and utcnow() - delivery.claimed_at > _claim_expiry():
         # Its worker died mid-send; take it over, unless another retry just did.
         taken = db.session.execute(db.update(AlertDelivery).where(
             AlertDelivery.id == delivery.id, AlertDelivery.claimed_at == delivery.claimed_at)
@@ -261,6 +266,11 @@ def _claim(event_id, target):
         db.session.commit()
         return delivery if taken.rowcount == 1 else None
     return None
+
+
+def _claim_expiry():
+    """How long a claim lasts before it counts as a dead worker's."""
+    return timedelta(seconds=current_app.config["ALERT_CLAIM_SECONDS"])
 
 
 def test_alert(staff, target):

@@ -13,12 +13,13 @@ import time
 from datetime import timedelta
 
 import requests
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app import jobs
 from app.alerts.service import conversation_link
+from app.core import egress
 from models import Webhook, WebhookDelivery, db
-from models.alerting import DETAIL_MAX
 from models.common import utcnow
 
 log = logging.getLogger(__name__)
@@ -108,18 +109,24 @@ def attempt(delivery_id):
 
 
 def _post(delivery):
-    """POST the event; return (status code or None, None or what went wrong)."""
+    """POST the event under the egress policy; return (status code or None, None or what went
+    wrong: an HTTP status, or egress's problem code; the connection error itself is logged)."""
     body = json.dumps(body_of(delivery.event), separators=(",", ":")).encode()
     timestamp = int(time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "Kulak-Webhook/1",
                "X-Kulak-Event": delivery.event.kind, "X-Kulak-Delivery": str(delivery.id),
                "X-Kulak-Timestamp": str(timestamp),
                "X-Kulak-Signature": sign(delivery.webhook.secret, timestamp, body)}
-    try:
-        answer = requests.post(delivery.webhook.url, data=body, headers=headers,
-                               timeout=TIMEOUT_SECONDS, allow_redirects=False)
-    except requests.RequestException as error:
-        return None, str(error)[:DETAIL_MAX]
+    allow = current_app.config["EGRESS_ALLOW"]
+    url = delivery.webhook.url
+    if (refused := egress.problem(url, egress.WEBHOOK_SCHEMES, allow)) is not None:
+        return None, refused
+    with egress.guarded(allow) as watch:
+        try:
+            answer = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS,
+                                   allow_redirects=False)
+        except requests.RequestException as error:
+            return None, egress.outcome(watch, f"webhook {delivery.webhook_id}: {error}")
     if 200 <= answer.status_code < 300:
         return answer.status_code, None
     return answer.status_code, f"HTTP {answer.status_code}"

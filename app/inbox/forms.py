@@ -1,4 +1,5 @@
 """Staff forms; Flask-WTF adds a CSRF token to every one of them."""
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     EmailField,
@@ -18,6 +19,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.core import egress
 from app.core.forms import Form
 from app.core.validators import CLIENT_ID_PATTERN, EMAIL, TOO_LONG, strip
 from models.alerting import ALERT_URL_MAX
@@ -70,11 +72,17 @@ class InsertCannedForm(Form):
 
 def _apprise_url(form, field):
     from app.alerts.service import is_valid_url
-    if field.data and not is_valid_url(field.data):
+    if not field.data:
+        return
+    scheme = field.data.partition("://")[0].lower()
+    if scheme not in egress.ALERT_SCHEMES or not is_valid_url(field.data):
         raise ValidationError(_l(
             "Kulak cannot send alerts to that address. Use an Apprise URL such as "
             "mailto://user:password@mail.example.com?to=you@example.com, "
             "ntfys://ntfy.sh/your-topic or jsons://example.com/hook."))
+    if egress.problem(field.data, egress.ALERT_SCHEMES,
+                      current_app.config["EGRESS_ALLOW"]) is not None:
+        raise ValidationError(egress.INTERNAL_REFUSED)
 
 
 class AlertTargetForm(Form):
