@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import g
 
 from app import jobs
+from app.core import outage
 from models import OutboxEvent, db
 from models.alerting import ALERTING_KINDS
 from models.common import utcnow
@@ -101,8 +102,11 @@ def sweep_forever(app, stop=None):
                 webhooks.queue_overdue()
                 service.queue_held_and_due(SWEEP_GRACE)
                 mail.queue_stalled()
-            except Exception:  # noqa: BLE001 - the database may be restarting: try again
-                log.exception("outbox sweep failed")
+            except Exception as error:  # noqa: BLE001 - the database may be restarting
+                if outage.is_outage(error):
+                    outage.noted(app, error)  # one line per outage, then try again
+                else:
+                    log.exception("outbox sweep failed")
             finally:
                 db.session.remove()
         time.sleep(SWEEP_SECONDS)

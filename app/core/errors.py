@@ -1,9 +1,14 @@
 """Friendly error pages in the customer's language that reveal nothing."""
-from flask import render_template
+from flask import make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc
 
-from app.core import bp
+from app.core import bp, outage
+from app.core.rendering import wants_fragment
+from app.core.security import no_store
+
+bp.record_once(outage.watch)
 
 
 def _error_page(status, title, detail):
@@ -62,3 +67,26 @@ def server_error(error):
     return _error_page(500, _("Something went wrong"),
                        _("Please try again in a moment. If you were sending a message, "
                          "it is safe to send it again: it will not arrive twice."))
+
+
+@bp.app_errorhandler(exc.DBAPIError)
+@bp.app_errorhandler(exc.TimeoutError)
+@bp.app_errorhandler(exc.DisconnectionError)
+def database_unavailable(error):
+    """Answer an outage with 503 and Retry-After, one log line per outage, no traceback."""
+    if not outage.is_outage(error):
+        raise error  # a bug (IntegrityError...): Flask's own 500, traceback logged
+    outage.went_down(error)
+    no_store()  # a copy kept by a cache would say "down" after the database is back
+    response = outage.blueprint_answer()
+    if response is None:
+        response = make_response(*_error_page(
+            503, _("Back in a moment"),
+            _("We cannot reach our records just now. Please try again in a few seconds: if "
+              "you were sending something, go back and send it again.")))
+        if wants_fragment():
+            # htmx swaps a 503 (responseHandling): this page has no place in a fragment's
+            # target, so leave what is on screen, and what was typed, as it is.
+            response.headers["HX-Reswap"] = "none"
+    response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+    return response
