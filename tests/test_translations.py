@@ -154,3 +154,16 @@ def test_lazy_strings_follow_each_request(app):
         assert str(label) == read_catalog().get("Your name").string
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert str(label) == "Your name"
+
+
+def test_no_lazy_message_is_filled_with_values():
+    """Flask-Babel's lazy strings are markup to Jinja and WTForms (they have __html__): one
+    filled with a name someone typed would be shown as HTML. Filled messages use gettext."""
+    import ast
+    filled = []
+    for path in sorted((REPO / "app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("_l", "lazy_gettext") and node.keywords):
+                filled.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not filled, f"lazy messages filled with values: {filled}"

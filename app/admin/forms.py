@@ -1,6 +1,7 @@
 """Brand setup forms; Flask-WTF adds a CSRF token to every one of them."""
 from zoneinfo import available_timezones
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     IntegerField,
@@ -68,16 +69,16 @@ class BrandForm(Form):
 
     def validate_timezone(self, field):
         if field.data not in available_timezones():
-            raise ValidationError(_l("“%(zone)s” is not a time zone this server knows; use a "
+            raise ValidationError(_("“%(zone)s” is not a time zone this server knows; use a "
                                      "name such as Europe/Istanbul or UTC.", zone=field.data))
 
     def validate_embed_origins(self, field):
         origins = lines(field.data)
         if len(origins) > ORIGINS_MAX:
-            raise ValidationError(_l("Please list at most %(max)d sites.", max=ORIGINS_MAX))
+            raise ValidationError(_("Please list at most %(max)d sites.", max=ORIGINS_MAX))
         for origin in origins:
             if len(origin) > ORIGIN_MAX:
-                raise ValidationError(_l("Each site may have at most %(max)d characters.",
+                raise ValidationError(_("Each site may have at most %(max)d characters.",
                                          max=ORIGIN_MAX))
             problem = origin_problem(origin)
             if problem:

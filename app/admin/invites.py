@@ -32,7 +32,7 @@ ADDRESS_SHOWN = 60
 
 def account_exists(address):
     """Say that `address` is taken, never where (addresses are unique across brands)."""
-    return _l("%(address)s already has a Kulak account; an address can belong to one account "
+    return _("%(address)s already has a Kulak account; an address can belong to one account "
               "only.", address=address)
 
 
@@ -86,20 +86,20 @@ def address_taken(address):
 def address_problem(brand_id, address):
     """Return why `address` cannot be invited to the brand (a sentence), or None."""
     if len(address) > EMAIL_MAX:
-        return _l("“%(address)s” is too long for an email address (at most %(max)d "
+        return _("“%(address)s” is too long for an email address (at most %(max)d "
                   "characters).", address=_shown(address), max=EMAIL_MAX)
     # As strict as the mail is: an address it could not be sent to is refused here, at once.
     if not EMAIL.match(address) or parseaddr(address)[1] != address:
-        return _l("“%(address)s” does not look like an email address.", address=_shown(address))
+        return _("“%(address)s” does not look like an email address.", address=_shown(address))
     member = db.session.scalar(db.select(StaffMember).filter_by(email=address))
     if member is not None and member.brand_id == brand_id:
-        return (_l("%(address)s is already on your staff.", address=address) if member.active
-                else _l("%(address)s is on your staff, deactivated: reactivate them instead.",
+        return (_("%(address)s is already on your staff.", address=address) if member.active
+                else _("%(address)s is on your staff, deactivated: reactivate them instead.",
                         address=address))
     if member is not None:  # addresses are unique across brands: say it is taken, never where
         return account_exists(address)
     if pending_invitation(brand_id, address) is not None:
-        return _l("%(address)s is invited already: resend that invitation instead.",
+        return _("%(address)s is invited already: resend that invitation instead.",
                   address=address)
     return None
 
@@ -111,7 +111,7 @@ def invite(actor, addresses, role, team_ids=(), touchpoint_ids=()):
     if not addresses:
         raise SetupProblem(_l("Please enter at least one email address."), "emails")
     if len(addresses) > MAX_INVITES:
-        raise SetupProblem(_l("Please invite at most %(max)d people at a time (there are "
+        raise SetupProblem(_("Please invite at most %(max)d people at a time (there are "
                               "%(count)d).", max=MAX_INVITES, count=len(addresses)), "emails")
     role = check_role(actor, role)
     teams = brand_teams(actor.brand_id, team_ids)
@@ -160,14 +160,14 @@ def _check_invitation(actor, invitation):
     """Refuse unless `actor` may give the invitation's role and it is still pending."""
     check_actor(actor)
     if not may_grant(actor, invitation.role):
-        raise SetupProblem(_l("This invitation gives the role %(role)s, which you may not "
+        raise SetupProblem(_("This invitation gives the role %(role)s, which you may not "
                               "give: only someone who may can resend or revoke it.",
                               role=role_label(invitation.role)))
     if invitation.accepted_at is not None:
-        raise SetupProblem(_l("%(address)s has accepted this invitation already.",
+        raise SetupProblem(_("%(address)s has accepted this invitation already.",
                               address=invitation.email))
     if invitation.revoked_at is not None:
-        raise SetupProblem(_l("This invitation was revoked: invite %(address)s again.",
+        raise SetupProblem(_("This invitation was revoked: invite %(address)s again.",
                               address=invitation.email))
 
 
@@ -192,7 +192,7 @@ def revoke(actor, invitation):
     db.session.commit()
     db.session.expire(invitation)
     if not done:
-        raise SetupProblem(_l("%(address)s has accepted this invitation already.",
+        raise SetupProblem(_("%(address)s has accepted this invitation already.",
                               address=invitation.email))
     return invitation
 
@@ -216,7 +216,7 @@ def accept(invitation, name, password, language=None):
     if len(name) > NAME_MAX:
         raise SetupProblem(too_long(NAME_MAX, name), "name")
     if language not in (None, *LANGUAGES) or len(password or "") < PASSWORD_MIN:
-        raise SetupProblem(_l("Please choose a language and a password of at least %(min)d "
+        raise SetupProblem(_("Please choose a language and a password of at least %(min)d "
                               "characters.", min=PASSWORD_MIN))
     teams = _existing(Team, invitation.brand_id, invitation.team_ids)
     touchpoints = _existing(Touchpoint, invitation.brand_id, invitation.touchpoint_ids)

@@ -6,6 +6,7 @@ changes only people who have one of them), so no caller can skip the ceiling; id
 scoped to the brand by the caller, ids among the values here.
 """
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +35,7 @@ def check_actor(actor, staff=None):
     if not can(actor, "staff.manage"):
         raise SetupProblem(_l("Only managers and admins can change the staff."))
     if staff is not None and not may_change(actor, staff):
-        raise SetupProblem(_l("You cannot change %(name)s, who is %(role)s: you may change "
+        raise SetupProblem(_("You cannot change %(name)s, who is %(role)s: you may change "
                               "only people who are %(roles)s.", name=staff.name,
                               role=role_label(staff.role), roles=roles_given_by(actor)))
 
@@ -44,7 +45,7 @@ def check_role(actor, role):
     if role not in ROLE_RANK:
         raise SetupProblem(_l("Please choose a role."), "role")
     if not may_grant(actor, role):
-        raise SetupProblem(_l("You cannot give the role %(role)s: you may give %(roles)s.",
+        raise SetupProblem(_("You cannot give the role %(role)s: you may give %(roles)s.",
                               role=role_label(role), roles=roles_given_by(actor)), "role")
     return role
 
@@ -86,7 +87,7 @@ def _keep_an_admin(staff):
         brand_id=staff.brand_id, role="admin", active=True))
     if not left:
         db.session.rollback()
-        raise SetupProblem(_l("%(name)s is the brand's last active admin: make someone else "
+        raise SetupProblem(_("%(name)s is the brand's last active admin: make someone else "
                               "admin first.", name=staff.name))
 
 
@@ -134,7 +135,7 @@ def deactivate(actor, staff):
         Conversation.status.in_(("open", "pending")))).all()
     with force_locale(db.session.get(Brand, staff.brand_id).default_language):
         # The timeline is shared by the brand's staff: its lines are in the brand's language.
-        note = str(_l("%(name)s was deactivated: this conversation waits for someone else.",
+        note = str(_("%(name)s was deactivated: this conversation waits for someone else.",
                       name=staff.name))
     for conversation in unassigned:
         conversation.assignee = None  # its team stays: it waits in that team's queue

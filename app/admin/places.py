@@ -1,4 +1,5 @@
 """A brand's places (touchpoints): add, edit, archive, delete; plain values in, each commits."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -35,7 +36,7 @@ def _slug(brand, slug, label, touchpoint=None):
         raise SetupProblem(problem, "slug")
     other = brand.touchpoint(slug)
     if other is not None and other is not touchpoint:
-        raise SetupProblem(_l("“%(place)s” already uses the address “%(slug)s”: please choose "
+        raise SetupProblem(_("“%(place)s” already uses the address “%(slug)s”: please choose "
                               "another.", place=other.label, slug=slug), "slug")
     return slug
 
@@ -48,7 +49,7 @@ def _survey_id(brand, survey_id, current=None):
     if survey is None or survey.brand_id != brand.id:
         raise SetupProblem(_l("Please choose one of your surveys."), "survey")
     if not survey.live_questions and survey.id != current:
-        raise SetupProblem(_l("“%(name)s” has no question yet: add one first, or keep the "
+        raise SetupProblem(_("“%(name)s” has no question yet: add one first, or keep the "
                               "brand's default survey.", name=survey.name), "survey")
     return survey.id
 
@@ -59,7 +60,7 @@ def _commit(brand, touchpoint):
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise SetupProblem(_l("Another place took the address “%(slug)s” a moment ago: please "
+        raise SetupProblem(_("Another place took the address “%(slug)s” a moment ago: please "
                               "choose another.", slug=touchpoint.slug), "slug") from None
     return touchpoint
 
@@ -110,15 +111,15 @@ def conversation_count(touchpoint):
 def delete_problem(touchpoint):
     """Return why the place cannot be deleted (a sentence), or None when it can."""
     if conversation_count(touchpoint):
-        return _l("Customers wrote from “%(place)s”: it cannot be deleted, because its "
+        return _("Customers wrote from “%(place)s”: it cannot be deleted, because its "
                   "conversations keep their place. Archive it instead.", place=touchpoint.label)
     if db.session.scalar(db.select(SurveyResponse.id).filter_by(touchpoint_id=touchpoint.id)
                          .limit(1)) is not None:
-        return _l("Customers answered the survey at “%(place)s”: archive it instead, so that "
+        return _("Customers answered the survey at “%(place)s”: archive it instead, so that "
                   "their answers keep their place.", place=touchpoint.label)
     if db.session.scalar(db.select(RoutingRule.id).filter_by(touchpoint_id=touchpoint.id)
                          .limit(1)) is not None:
-        return _l("A routing rule names “%(place)s”: delete that rule on the Routing page "
+        return _("A routing rule names “%(place)s”: delete that rule on the Routing page "
                   "first, or archive the place.", place=touchpoint.label)
     return None
 

@@ -1,6 +1,7 @@
 """A brand's teams and who is in them: create, rename, delete, members; plain values in, each
 commits. Callers scope ids to the brand (another brand's team or member is refused); who is in
 a team changes only for people the actor may change (the staff page's rule)."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -26,7 +27,7 @@ def _name(brand_id, name, team=None):
     same = next((t for t in teams_of(brand_id)
                  if t.name.casefold() == name.casefold() and t is not team), None)
     if same is not None:
-        raise SetupProblem(_l("There is a team “%(name)s” already: please choose another "
+        raise SetupProblem(_("There is a team “%(name)s” already: please choose another "
                               "name.", name=same.name), "name")
     return name
 
@@ -48,7 +49,7 @@ def _commit(name):
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise SetupProblem(_l("Another team took the name “%(name)s” a moment ago: please "
+        raise SetupProblem(_("Another team took the name “%(name)s” a moment ago: please "
                               "choose another.", name=name), "name") from None
 
 
@@ -73,14 +74,14 @@ def delete_problem(team):
     def used(query):
         return db.session.scalar(query.limit(1)) is not None
     if used(db.select(Conversation.id).filter_by(team_id=team.id)):
-        return _l("“%(team)s” has conversations: it cannot be deleted, because they keep their "
+        return _("“%(team)s” has conversations: it cannot be deleted, because they keep their "
                   "team in the inbox and in reports. Rename it instead.", team=team.name)
     if used(db.select(RoutingRule.id).filter_by(team_id=team.id)):
-        return _l("A routing rule sends conversations to “%(team)s”: change or delete that rule "
+        return _("A routing rule sends conversations to “%(team)s”: change or delete that rule "
                   "on the Routing page first.", team=team.name)
     if used(db.select(EscalationLevel.id).filter_by(
             brand_id=team.brand_id, target_kind="team", target_value=str(team.id))):
-        return _l("The escalation chain alerts “%(team)s”: change that level on the Escalation "
+        return _("The escalation chain alerts “%(team)s”: change that level on the Escalation "
                   "page first.", team=team.name)
     return None
 

@@ -3,6 +3,7 @@ replies. Flask-WTF adds a CSRF token to every one of them."""
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     IntegerField,
@@ -116,7 +117,7 @@ class EscalationLevelForm(Form):
 
     def validate_urgent_after_minutes(self, field):
         if self.after_minutes.data and field.data and field.data > self.after_minutes.data:
-            raise ValidationError(_l("Urgent conversations should climb at least as fast: "
+            raise ValidationError(_("Urgent conversations should climb at least as fast: "
                                      "use at most %(minutes)d minutes.",
                                      minutes=self.after_minutes.data))
 

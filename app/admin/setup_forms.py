@@ -1,4 +1,5 @@
 """Forms of the places and categories pages; Flask-WTF adds a CSRF token to every one."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -31,10 +32,10 @@ class TouchpointForm(Form):
     def __init__(self, surveys, default_name=None, **kwargs):
         """`surveys`: the brand's surveys; `default_name`: its default survey's name."""
         super().__init__(**kwargs)
-        default = (_l("The brand's default survey (%(name)s)", name=default_name)
+        default = (_("The brand's default survey (%(name)s)", name=default_name)
                    if default_name else _l("The brand's default survey"))
         self.survey.choices = [SelectChoice(DEFAULT_SURVEY, default)] + [
-            SelectChoice(str(s.id), s.name if s.active else _l("%(name)s (off)", name=s.name))
+            SelectChoice(str(s.id), s.name if s.active else _("%(name)s (off)", name=s.name))
             for s in surveys]
 
     def survey_id(self):

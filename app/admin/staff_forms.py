@@ -2,6 +2,7 @@
 token to every one. Choices are the brand's own; the domain checks them again. The templates
 draw the checkboxes themselves (one form per member shares a page), so the fields here are
 plain multiple choices."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -45,7 +46,7 @@ class AccessForm(Form):
         self.teams.choices = [SelectChoice(t.id, t.name) for t in teams]
         self.touchpoints.choices = [
             SelectChoice(t.id, t.label if t.archived_at is None
-                         else _l("%(place)s (archived)", place=t.label)) for t in touchpoints]
+                         else _("%(place)s (archived)", place=t.label)) for t in touchpoints]
 
 
 class InviteForm(AccessForm):

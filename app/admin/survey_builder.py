@@ -1,4 +1,5 @@
 """Survey builder operations on plain values; each commits. Callers scope ids to the brand."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -18,14 +19,14 @@ def _name(brand_id, name, survey=None):
     if not name:
         raise SetupProblem(_l("Please give the survey a name."), "name")
     if len(name) > NAME_MAX:
-        raise SetupProblem(_l("Please use at most %(max)d characters for the name (it has "
+        raise SetupProblem(_("Please use at most %(max)d characters for the name (it has "
                              "%(length)d).", max=NAME_MAX, length=len(name)), "name")
     same = db.select(Survey.id).filter(Survey.brand_id == brand_id,
                                        db.func.lower(Survey.name) == name.lower())
     if survey is not None:
         same = same.filter(Survey.id != survey.id)
     if db.session.scalar(same) is not None:
-        raise SetupProblem(_l("You already have a survey called “%(name)s”.", name=name), "name")
+        raise SetupProblem(_("You already have a survey called “%(name)s”.", name=name), "name")
     return name
 
 
@@ -47,7 +48,7 @@ def rename_survey(survey, name):
 def set_default(survey):
     """Make the survey the one shown where a place names none; it needs a live question."""
     if not survey.live_questions:
-        raise SetupProblem(_l("“%(name)s” has no question yet: add one before making it the "
+        raise SetupProblem(_("“%(name)s” has no question yet: add one before making it the "
                              "default, or customers would see no survey at all.",
                              name=survey.name))
     for each in db.session.scalars(db.select(Survey).filter_by(brand_id=survey.brand_id)):
@@ -60,7 +61,7 @@ def _prompt(prompt):
     cleaned = {lang: strip(prompt.get(lang) or "") for lang in LANGUAGES}
     for lang, text in cleaned.items():
         if len(text) > PROMPT_MAX:
-            raise SetupProblem(_l("Please use at most %(max)d characters for the question (it "
+            raise SetupProblem(_("Please use at most %(max)d characters for the question (it "
                                  "has %(length)d).", max=PROMPT_MAX, length=len(text)),
                               f"prompt_{lang}")
     cleaned = {lang: text for lang, text in cleaned.items() if text}
@@ -77,18 +78,18 @@ def _choices(choices):
         labels = {lang: strip(labels.get(lang) or "") for lang in LANGUAGES}
         labels = {lang: text for lang, text in labels.items() if text}
         if not labels:
-            raise SetupProblem(_l("Choice %(number)d has no label: write it as “English | "
+            raise SetupProblem(_("Choice %(number)d has no label: write it as “English | "
                                  "Türkçe”.", number=number), "choices")
         for text in labels.values():
             if len(text) > CHOICE_MAX:
-                raise SetupProblem(_l("“%(label)s” is too long: please use at most %(max)d "
+                raise SetupProblem(_("“%(label)s” is too long: please use at most %(max)d "
                                      "characters for a choice.", label=text[:CHOICE_MAX] + "…",
                                      max=CHOICE_MAX), "choices")
         label = labels.get("en") or labels["tr"]
         # The value is what answers store, so it follows the English label and stays put.
         value = slugify(label) or f"choice-{number}"
         if value in seen:
-            raise SetupProblem(_l("“%(first)s” and “%(second)s” are the same choice: please "
+            raise SetupProblem(_("“%(first)s” and “%(second)s” are the same choice: please "
                                  "list each choice once.", first=seen[value], second=label),
                               "choices")
         seen[value] = label
@@ -97,7 +98,7 @@ def _choices(choices):
         raise SetupProblem(_l("A single-choice question needs at least two choices, one per "
                              "line."), "choices")
     if len(stored) > CHOICES_MAX:
-        raise SetupProblem(_l("Please offer at most %(max)d choices (there are %(count)d).",
+        raise SetupProblem(_("Please offer at most %(max)d choices (there are %(count)d).",
                              max=CHOICES_MAX, count=len(stored)), "choices")
     return stored
 

@@ -1,5 +1,6 @@
 """A brand's conversation categories: add, edit, order, hide; plain values in, each commits."""
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -47,8 +48,8 @@ def _ordered(brand_id):
 
 def _exists(existing, field):
     name = existing.label(_language())
-    message = (_l("The category “%(name)s” exists already.", name=name) if existing.active
-               else _l("The category “%(name)s” exists already, hidden: show it again "
+    message = (_("The category “%(name)s” exists already.", name=name) if existing.active
+               else _("The category “%(name)s” exists already, hidden: show it again "
                        "instead.", name=name))
     return SetupProblem(message, field)
 
@@ -125,7 +126,7 @@ def set_category_shown(category, shown):
             .filter(Category.brand_id == category.brand_id, Category.active.is_(True),
                     Category.id != category.id))
         if not others:
-            raise SetupProblem(_l("“%(name)s” is the last category customers can choose: show "
+            raise SetupProblem(_("“%(name)s” is the last category customers can choose: show "
                                   "another one before hiding it.", name=category.label(_language())))
     category.active = bool(shown)
     db.session.commit()

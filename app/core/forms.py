@@ -3,9 +3,12 @@ once), and the forms every staff area shares: a CSRF-only button, choosing a pas
 from functools import lru_cache
 
 from babel.support import Translations
+from flask import request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, _is_submitted
+from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -18,13 +21,30 @@ def _wtforms_catalog(locale):
     return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+def posted_text(formdata):
+    """Return `formdata` with NUL characters removed: PostgreSQL refuses them in text (a 500),
+    and no person types one."""
+    if formdata is None:
+        return None
+    return MultiDict([(key, value.replace("\x00", "") if isinstance(value, str) else value)
+                      for key, value in formdata.items(multi=True)])
+
+
 class Form(FlaskForm):
-    """A FlaskForm whose built-in messages ("Not a valid choice") follow the locale."""
+    """A FlaskForm whose built-in messages ("Not a valid choice") follow the locale, and that
+    reads only the posted fields."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             # Flask-WTF would parse WTForms' catalog again on every request.
             return _wtforms_catalog(str(get_locale()))
+
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF would also take uploaded files and a JSON body as the fields' values,
+            # which no Kulak form has and whose objects the text validators cannot read.
+            if formdata is _Auto:
+                formdata = request.form if _is_submitted() and request.form else None
+            return posted_text(formdata)
 
 
 class ActionForm(Form):

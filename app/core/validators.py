@@ -7,6 +7,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import ValidationError as NoMatch
@@ -78,12 +79,12 @@ def slug_problem(slug, reserved=frozenset()):
     if not slug:
         return _l("Please give a short name for the address, e.g. room-412.")
     if len(slug) > SLUG_MAX:
-        return _l("Please use at most %(max)d characters in the address.", max=SLUG_MAX)
+        return _("Please use at most %(max)d characters in the address.", max=SLUG_MAX)
     if not SLUG.match(slug):
         return _l("Use only lower-case letters a–z, digits and single dashes between them, "
                   "e.g. hotel-bosphorus.")
     if slug in reserved:
-        return _l("“%(slug)s” is reserved for Kulak's own pages: please choose another.",
+        return _("“%(slug)s” is reserved for Kulak's own pages: please choose another.",
                   slug=slug)
     return None
 
@@ -94,11 +95,11 @@ def origin_problem(origin):
     try:
         parts.port  # noqa: B018 - raises ValueError on a port out of range
     except ValueError:
-        return _l("“%(origin)s” has an invalid port.", origin=origin)
+        return _("“%(origin)s” has an invalid port.", origin=origin)
     if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
             or parts.query or parts.fragment or parts.username or parts.password
             or any(c in origin for c in " *;'\",")):
-        return _l("“%(origin)s” is not an origin: write it as https://shop.example "
+        return _("“%(origin)s” is not an origin: write it as https://shop.example "
                   "(scheme and host, an optional port, no path).", origin=origin)
     return None
 
