@@ -116,7 +116,8 @@ def test_choose_the_survey_of_a_place(admin, demo, client, other_brand):
     room = place(demo, "room-412")
     url = f"{PLACES}/{room.id}"
     page = admin.get(url)
-    assert "The brand's default survey (Stay)" in page.text
+    # Escaped like any text (the apostrophe is &#39; in the page): the survey's name is typed.
+    assert "The brand's default survey (Stay)" in soup(page).get_text()
     chosen = admin.submit(page, EDIT, survey=option(page, "survey", "Spa visit"))
     assert chosen.status_code == 303
     assert place(demo, "room-412").survey_id == spa.id
