@@ -29,6 +29,7 @@ from models.conversation import Conversation, Message, TagCorrection  # noqa: E4
 from models.escalation import Escalation, EscalationLevel  # noqa: E402
 from models.mail import OutgoingMail  # noqa: E402
 from models.routing import RoutingRule  # noqa: E402
+from models.satisfaction import Rating  # noqa: E402
 from models.staff import CannedReply, StaffMember, Team  # noqa: E402
 from models.survey import Answer, Question, Survey, SurveyResponse  # noqa: E402
 from models.tagger import TaggerVersion  # noqa: E402
@@ -37,6 +38,6 @@ from models.webhook import Webhook, WebhookDelivery  # noqa: E402
 __all__ = [
     "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
-    "RoutingRule", "AlertTarget", "OutboxEvent", "AlertDelivery", "Escalation", "EscalationLevel",
+    "RoutingRule", "Rating", "AlertTarget", "OutboxEvent", "AlertDelivery", "Escalation", "EscalationLevel",
     "Webhook", "WebhookDelivery", "OneTimeLink", "Invitation", "OutgoingMail", "StaffSession",
 ]

@@ -28,6 +28,13 @@ class Brand(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # A staff session unused this long ends: a shared front-desk computer left signed in.
     idle_timeout_minutes: Mapped[int] = mapped_column(default=720, server_default="720")
+    # Satisfaction: what is asked after a resolution ("csat", "nps" or "both"), for how many
+    # days the answer may be changed, the first-response target reports count against, and
+    # how long a visit lasts (a conversation resolved within it was resolved on the spot).
+    rating_mode: Mapped[str] = mapped_column(String(4), default="csat", server_default="csat")
+    rating_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    response_target_minutes: Mapped[int] = mapped_column(default=3, server_default="3")
+    visit_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     # The brand's own retrained tagging model (a TaggerVersion id); None: the shipped one.
     # Every web process reads it with the brand, so a swap is one committed update.
     tagger_version_id: Mapped[int | None] = mapped_column()

@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy import (
     JSON,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
@@ -36,6 +37,9 @@ def new_token():
 
 
 class Conversation(db.Model):
+    # Reports read one brand's conversations of a period.
+    __table_args__ = (Index("ix_conversation_brand_created", "brand_id", "created_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id"), index=True)
@@ -62,6 +66,9 @@ class Conversation(db.Model):
     waiting_since: Mapped[datetime | None] = mapped_column()
     first_response_at: Mapped[datetime | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
+    # How many times staff resolved it: a rating answers one resolution, so a reopened and
+    # again resolved conversation asks again.
+    resolved_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The newest customer message a member of staff has had on screen ("seen").
     staff_seen_message_id: Mapped[int | None] = mapped_column()
     # The highest escalation level that has fired (1 = the first), shown in the inbox.
@@ -240,7 +247,9 @@ def _customer_post_statements(dialect, tag_columns):
 
 
 class Message(db.Model):
-    __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
+    # Reports count a period's customer messages by when they were written.
+    __table_args__ = (UniqueConstraint("conversation_id", "client_id"),
+                      Index("ix_message_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)

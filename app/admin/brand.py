@@ -7,6 +7,9 @@ from app.admin.forms import BrandForm, lines
 from app.core.permissions import requires
 from app.core.rendering import see_other
 
+# What is asked once a conversation is resolved, and what reports measure against.
+SATISFACTION = ("rating_mode", "rating_days", "response_target_minutes", "visit_minutes")
+
 
 @bp.get("/")
 @requires("brand.setup")
@@ -24,7 +27,8 @@ def _brand_form(brand):
         "acknowledgement_tr": brand.acknowledgement.get("tr"),
         "expected_response_minutes": brand.expected_response_minutes,
         "timezone": brand.timezone, "embed_origins": "\n".join(brand.embed_origins),
-        "colour": brand.colour, "idle_timeout_minutes": brand.idle_timeout_minutes})
+        "colour": brand.colour, "idle_timeout_minutes": brand.idle_timeout_minutes,
+        **{name: getattr(brand, name) for name in SATISFACTION}})
 
 
 @bp.route("/brand", methods=["GET", "POST"])
@@ -40,7 +44,10 @@ def brand_settings():
                              "tr": form.acknowledgement_tr.data},
             expected_response_minutes=form.expected_response_minutes.data,
             timezone=form.timezone.data, embed_origins=lines(form.embed_origins.data),
-            colour=form.colour.data, idle_timeout_minutes=form.idle_timeout_minutes.data)
+            colour=form.colour.data, idle_timeout_minutes=form.idle_timeout_minutes.data,
+            rating_mode=form.rating_mode.data, rating_days=form.rating_days.data,
+            response_target_minutes=form.response_target_minutes.data,
+            visit_minutes=form.visit_minutes.data)
         flash(_("Saved."))
         return see_other(url_for("admin.brand_settings"))
     status = 422 if form.errors else 200

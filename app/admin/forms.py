@@ -23,10 +23,21 @@ from wtforms.validators import (
 from app.core.forms import Form
 from app.core.validators import COLOUR, TOO_LONG, origin_problem, strip
 from models.common import LABEL_MAX, NAME_MAX, ORIGIN_MAX
+from models.satisfaction import RATING_MODES
 
 ACK_MAX = 500
 ORIGINS_MAX = 20
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("tr", "Türkçe")]
+RATING_MODE_LABELS = {
+    "csat": _l("How satisfied they are (1–5)"),
+    "nps": _l("How likely they are to recommend you (NPS, 0–10) instead"),
+    "both": _l("How satisfied they are, then how likely to recommend you"),
+}
+
+
+def _whole_number(label, low, high, missing, out_of_range):
+    return IntegerField(label, validators=[InputRequired(message=missing),
+                                           NumberRange(min=low, max=high, message=out_of_range)])
 
 
 def lines(value):
@@ -66,6 +77,23 @@ class BrandForm(Form):
     colour = StringField(_l("Colour of your customer pages"), filters=[strip], validators=[
         DataRequired(message=_l("Please choose a colour.")),
         Regexp(COLOUR, message=_l("Please give a colour as #rrggbb, e.g. #23395d."))])
+
+    rating_mode = SelectField(
+        _l("After a conversation is resolved, ask customers"),
+        choices=[SelectChoice(mode, RATING_MODE_LABELS[mode]) for mode in RATING_MODES],
+        invalid_choice_message=_l("Please choose one of the questions to ask."))
+    rating_days = _whole_number(
+        _l("Customers may rate or change their rating for (days)"), 1, 90,
+        _l("Please say for how many days customers may rate a conversation."),
+        _l("Please give between 1 and 90 days."))
+    response_target_minutes = _whole_number(
+        _l("Target for the first reply, in reports (minutes)"), 1, 1440,
+        _l("Please say within how many minutes the first reply should come."),
+        _l("Please give a first-reply target between 1 and 1440 minutes (a day)."))
+    visit_minutes = _whole_number(
+        _l("A visit lasts about (minutes)"), 5, 1440,
+        _l("Please say about how many minutes a visit lasts."),
+        _l("Please give a visit length between 5 and 1440 minutes (a day)."))
 
     def validate_timezone(self, field):
         if field.data not in available_timezones():

@@ -1,11 +1,16 @@
 """Brand setup operations on plain values; each commits. Callers scope ids to the brand."""
 from models import db
+from models.satisfaction import RATING_MODES
 
 
 def update_brand(brand, *, name, default_language, responder_name, acknowledgement,
                  expected_response_minutes, timezone, embed_origins, colour,
-                 idle_timeout_minutes=None):
-    """Save the brand's settings; `frame-ancestors` follows on the next customer page."""
+                 idle_timeout_minutes=None, rating_mode=None, rating_days=None,
+                 response_target_minutes=None, visit_minutes=None):
+    """Save the brand's settings; `frame-ancestors` follows on the next customer page.
+
+    A setting given as None keeps its stored value.
+    """
     brand.name, brand.default_language = name, default_language
     brand.responder_name = {k: v for k, v in responder_name.items() if v}
     brand.acknowledgement = {k: v for k, v in acknowledgement.items() if v}
@@ -13,7 +18,15 @@ def update_brand(brand, *, name, default_language, responder_name, acknowledgeme
     # Origins are compared as browsers send them: scheme and host in lower case, no slash.
     brand.embed_origins = list(dict.fromkeys(o.lower().rstrip("/") for o in embed_origins))
     brand.colour = colour.lower()
-    if idle_timeout_minutes is not None:  # sessions idle this long end at their next request
-        brand.idle_timeout_minutes = idle_timeout_minutes
+    if rating_mode is not None and rating_mode not in RATING_MODES:
+        raise ValueError(f"rating_mode must be one of {RATING_MODES}")
+    # Sessions idle this long end at their next request; a rating window, once shortened,
+    # closes the open ratings it no longer covers.
+    optional = {"idle_timeout_minutes": idle_timeout_minutes, "rating_mode": rating_mode,
+                "rating_days": rating_days, "response_target_minutes": response_target_minutes,
+                "visit_minutes": visit_minutes}
+    for setting, value in optional.items():
+        if value is not None:
+            setattr(brand, setting, value)
     db.session.commit()
     return brand

@@ -145,6 +145,7 @@ def transfer_to_team(conversation, staff, team):
 
 def resolve(conversation, staff):
     conversation.status, conversation.resolved_at = "resolved", utcnow()
+    conversation.resolved_count = (conversation.resolved_count or 0) + 1
     outbox.record(conversation, "conversation.resolved")
     _activity(conversation, _in_brand_language(
         conversation, RESOLVED, who=staff.name))

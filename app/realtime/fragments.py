@@ -8,17 +8,21 @@ from sqlalchemy.orm import joinedload
 from app.core.scoping import sees
 from app.inbox import service as inbox_service
 from app.inbox.context import conversation_context
+from app.widget.satisfaction import rating_context
 from models import Conversation, StaffMember, db
 
 
-def customer_view(conversation, typing_name=None):
-    """Render the customer's message list (and who is typing), swapped in by id."""
+def customer_view(conversation, typing_name=None, with_rating=True):
+    """Render the customer's message list (and who is typing, and the rating question),
+    swapped in by id."""
     messages = conversation.messages_after(0)
+    # Rendered once for every page of the conversation: no client id of one page's own.
+    rating = rating_context(conversation) if with_rating else {}
     with force_locale(conversation.language):
         return render_template(
             "widget/_live.html", conversation=conversation, brand=conversation.brand,
             messages=messages, last_id=messages[-1].id if messages else 0, oob=True,
-            typing_name=typing_name)
+            typing_name=typing_name, with_rating=with_rating, **rating)
 
 
 def staff_view(conversation, staff, typing_name=None):
@@ -55,7 +59,9 @@ def render(event, audience, socket):
         return ""
     name = event.get("name") if typing and event.get("typing") else None
     if audience == "customer":
-        return customer_view(conversation, typing_name=name)
+        # Only a change of the conversation (resolved, reopened) redraws the rating question:
+        # a typing line or a new message leaves a half-chosen answer alone.
+        return customer_view(conversation, typing_name=name, with_rating=kind == "conversation")
     staff = db.session.get(StaffMember, socket.staff_id)
     if staff is None or not sees(staff, conversation):  # their touchpoints changed since
         return ""

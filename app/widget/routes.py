@@ -3,13 +3,13 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, make_response, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 
 from app.core.rendering import page_or_fragment, see_other, wants_fragment
 from app.core.security import allow_framing_by, no_store
 from app.core.validators import bounded_id
 from app.extensions import limiter
-from app.widget import bp, service
+from app.widget import bp, satisfaction, service
 from app.widget.forms import HelpForm, MessageForm, survey_answers, survey_form
 from models import Brand, Conversation, Survey, db
 
@@ -67,6 +67,13 @@ def local_time(moment, brand):
     """Format a stored UTC time as HH:MM in the brand's time zone."""
     zone = ZoneInfo(brand.timezone or "UTC")
     return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%H:%M")
+
+
+@bp.app_template_filter("local_day")
+def local_day(moment, brand):
+    """Format a stored UTC time as its day and month in the brand's time zone and language."""
+    zone = ZoneInfo(brand.timezone or "UTC")
+    return format_date(moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date(), "d MMMM")
 
 
 @bp.before_request
@@ -128,12 +135,13 @@ def load_conversation(token):
     return conversation
 
 
-def _conversation_context(conversation, form=None):
+def _conversation_context(conversation, form=None, rating_error=None):
     messages = conversation.messages_after(0)
     return {"conversation": conversation, "brand": conversation.brand,
             "touchpoint": conversation.touchpoint, "messages": messages,
             "last_id": messages[-1].id if messages else 0,
-            "form": form or MessageForm(formdata=None, client_id=_new_client_id())}
+            "form": form or MessageForm(formdata=None, client_id=_new_client_id()),
+            **satisfaction.rating_context(conversation, _new_client_id(), rating_error)}
 
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
@@ -170,3 +178,26 @@ def messages_frame(token):
     """Return the message list as a page that refreshes itself, for browsers without script."""
     conversation = load_conversation(token)
     return render_template("widget/messages_frame.html", **_conversation_context(conversation))
+
+
+@bp.route("/c/<token>/rating", methods=["GET", "POST"])
+@limiter.limit(customer_post_limit, methods=["POST"])
+def rating(token):
+    """Store the customer's rating (a post only: a mail scanner opening a link stores nothing)."""
+    conversation = load_conversation(token)
+    back = url_for("widget.conversation", token=token, lang=request.values.get("lang") or None,
+                   _anchor="rating")
+    if request.method == "GET":
+        return see_other(back)
+    error = None
+    try:
+        satisfaction.rate(conversation, csat=request.form.get("csat"),
+                          nps=request.form.get("nps"), comment=request.form.get("comment"),
+                          client_id=request.form.get("client_id"))
+    except satisfaction.RatingRefused as refused:
+        error = refused.message
+    if error is None and not wants_fragment():
+        return see_other(back)
+    return page_or_fragment("widget/conversation.html", "widget/_rating.html",
+                            status=422 if error else 200,
+                            **_conversation_context(conversation, rating_error=error))
