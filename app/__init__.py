@@ -43,12 +43,14 @@ def create_app(overrides=None, environ=None):
     from app.admin import bp as admin_bp
     from app.core import bp as core_bp
     from app.inbox import bp as inbox_bp
+    from app.reports import bp as reports_bp
     from app.widget import bp as widget_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(realtime.bp)
     # Customer forms carry no cookie and so no ambient authority to forge: the capability
     # token in the URL is the credential, which a cross-site form cannot know.

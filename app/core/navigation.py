@@ -7,6 +7,7 @@ from app.core.permissions import can
 # (endpoint, label, permission), in the order the menu shows them.
 NAVIGATION = (
     ("inbox.index", _l("Inbox"), "inbox.work"),
+    ("reports.index", _l("Reports"), "reports.view"),
     ("admin.canned_replies", _l("Canned replies"), "canned.edit"),
     ("admin.routing_rules", _l("Routing"), "routing.edit"),
     ("admin.escalation_policy", _l("Escalation"), "escalation.edit"),

@@ -19,6 +19,10 @@ PERMISSIONS = {
     # Without these, one sees what is assigned to one and one's teams' (or no team's) queue.
     "inbox.see_team": ("lead", _l("See every conversation of their teams")),
     "inbox.see_all": ("manager", _l("See every conversation of the brand")),
+    # Agents' reports count only what was assigned to them; with see_team or see_all, the
+    # conversations a person may see (app.core.scoping).
+    "reports.view": ("agent", _l("Read reports: agents their own figures")),
+    "reports.export": ("lead", _l("Export the conversations of a report as CSV")),
     "canned.edit": ("lead", _l("Write and change the brand's canned replies")),
     "routing.edit": ("lead", _l("See and change the routing rules")),
     "model.retrain": ("lead", _l("See the tagging model and retrain it")),

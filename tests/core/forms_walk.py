@@ -205,7 +205,7 @@ def discover(client, pages, adapter):
     """The forms `pages` show, by the POST rule they post to; and their links' query names."""
     found, queries = {}, set()
     for url in pages:
-        answer = client.get(url)
+        answer = client.get(url, buffered=True)  # streamed answers read in their request
         if answer.mimetype != "text/html":
             continue
         page = parse(answer.text)

@@ -56,7 +56,7 @@ class Prober:
 
     def send(self, client, method, url, what, **kwargs):
         try:
-            answer = client.open(url, method=method, **kwargs)
+            answer = client.open(url, method=method, buffered=True, **kwargs)
         except Exception as error:  # noqa: BLE001 - each one is a finding, the walk goes on
             self.failures.append(f"{method} {url} {what[:200]}: 500, {described(error)}")
             self.statuses["raised"] += 1

@@ -151,7 +151,8 @@ class Walk:
     def fetch(self, client, method, url, detail="", **kwargs):
         """Send a request; a view's exception (a 500 from a server) is a problem too."""
         try:
-            return client.open(url, method=method, **kwargs)
+            # buffered: a streamed answer (the CSV export) is read inside its request.
+            return client.open(url, method=method, buffered=True, **kwargs)
         except Exception as error:  # noqa: BLE001 - each one is a finding, the walk goes on
             self.flag(method, url, f"answered 500: {described(error)}", detail)
             return None
