@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    text,
     update,
 )
 from sqlalchemy import false as sa_false
@@ -30,6 +31,11 @@ AUTHOR_KINDS = ("customer", "staff", "system")
 # 24 random bytes: 192 bits, far past guessing; urlsafe base64 gives 32 characters.
 TOKEN_BYTES = 24
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+# The rows of ix_message_customer_created, said as the reports' query says it (IS false), so
+# that PostgreSQL can prove the query's rows are in the index.
+CUSTOMER_WRITTEN = "author_kind = 'customer' AND internal IS false"
 
 
 def new_token():
@@ -69,6 +75,10 @@ class Conversation(db.Model):
     # How many times staff resolved it: a rating answers one resolution, so a reopened and
     # again resolved conversation asks again.
     resolved_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The customer's latest word (the rating of the newest rated resolution), kept here by
+    # app.widget.satisfaction so that reports read one row per conversation, not a join.
+    csat: Mapped[int | None] = mapped_column()
+    nps: Mapped[int | None] = mapped_column()
     # The newest customer message a member of staff has had on screen ("seen").
     staff_seen_message_id: Mapped[int | None] = mapped_column()
     # The highest escalation level that has fired (1 = the first), shown in the inbox.
@@ -247,9 +257,12 @@ def _customer_post_statements(dialect, tag_columns):
 
 
 class Message(db.Model):
-    # Reports count a period's customer messages by when they were written.
+    # Reports count a period's customer messages by when they were written: a partial index
+    # that covers the query (time and conversation), half the size of one over every message.
     __table_args__ = (UniqueConstraint("conversation_id", "client_id"),
-                      Index("ix_message_created_at", "created_at"))
+                      Index("ix_message_customer_created", "created_at", "conversation_id",
+                            postgresql_where=text(CUSTOMER_WRITTEN),
+                            sqlite_where=text(CUSTOMER_WRITTEN)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)

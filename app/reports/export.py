@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 
 from app.reports import stats
-from app.reports.figures import in_period, latest_rating
+from app.reports.figures import in_period
 from models import (
     Answer,
     Category,
@@ -83,16 +83,15 @@ def _answers(conversation_ids, questions, language):
 def rows(scope, period, brand, language):
     """Yield the CSV, a batch of rows at a time, as UTF-8 bytes with a byte-order mark."""
     names, zone = _names(brand.id, language), ZoneInfo(brand.timezone)
-    latest = latest_rating(brand.id)
     public = current_app.config["PUBLIC_URL"]
     link = url_for("inbox.conversation", conversation_id=0).rsplit("0", 1)[0]
     query = db.select(
         C.id, C.created_at, C.touchpoint_id, C.category_id, C.sentiment, C.urgency, C.intent,
         C.status, C.assignee_id, C.team_id,
         stats.seconds_between(C.created_at, C.first_response_at),
-        stats.seconds_between(C.created_at, C.resolved_at), latest.c.csat, latest.c.nps,
+        stats.seconds_between(C.created_at, C.resolved_at), C.csat, C.nps,
         C.escalated_level,
-    ).outerjoin(latest, latest.c.conversation_id == C.id).where(
+    ).where(
         *scope, *in_period(period)).order_by(C.created_at, C.id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -16,7 +16,6 @@ from models import (
     EscalationLevel,
     Message,
     Question,
-    Rating,
     SurveyResponse,
     db,
 )
@@ -44,18 +43,6 @@ def seen_by(staff, filters):
 
 def in_period(period, column=C.created_at):
     return [column >= period.start, column < period.end]
-
-
-def latest_rating(brand_id):
-    """Return a subquery of each conversation's newest rating: its customer's latest word."""
-    # An anti-join on the unique (conversation_id, round) index: PostgreSQL estimates it well,
-    # where a join back on max(round) was guessed at a few hundred rows and planned as nested
-    # loops over every rating (bench/reports.py).
-    later = db.aliased(Rating)
-    newer = db.select(later.id).where(later.conversation_id == Rating.conversation_id,
-                                      later.round > Rating.round).exists()
-    return db.select(Rating.conversation_id, Rating.csat, Rating.nps).where(
-        Rating.brand_id == brand_id, ~newer).subquery("latest_rating")
 
 
 def _local_buckets(query, period):
@@ -139,12 +126,12 @@ def resolution(scope, period, brand):
 
 def satisfaction(scope, period, brand):
     """Return CSAT (share of 4-5), its answer rate, and NPS (promoters - detractors)."""
-    latest = latest_rating(brand.id)
+    # Conversation.csat and nps hold each conversation's latest answer (its newest rating).
     row = db.session.execute(db.select(
-        func.count(latest.c.csat), func.count().filter(latest.c.csat >= 4),
-        func.count(latest.c.nps), func.count().filter(latest.c.nps >= 9),
-        func.count().filter(latest.c.nps <= 6)
-    ).join(C, C.id == latest.c.conversation_id).where(*scope, *in_period(period))).one()
+        func.count(C.csat), func.count().filter(C.csat >= 4),
+        func.count(C.nps), func.count().filter(C.nps >= 9),
+        func.count().filter(C.nps <= 6)
+    ).where(*scope, *in_period(period))).one()
     resolved = db.session.scalar(db.select(func.count()).where(
         *scope, *in_period(period), C.resolved_count > 0))
     csat_answers, happy, nps_answers, promoters, detractors = row
@@ -208,11 +195,9 @@ def agents(scope, period, brand):
         *conditions).group_by(C.assignee_id)).all())
     medians = stats.durations(stats.seconds_between(C.created_at, C.first_response_at),
                               conditions, key=C.assignee_id)
-    latest = latest_rating(brand.id)
     csat = {key: (happy / answers if answers else None) for key, answers, happy in
-            db.session.execute(db.select(C.assignee_id, func.count(latest.c.csat),
-                                         func.count().filter(latest.c.csat >= 4))
-                               .join(latest, latest.c.conversation_id == C.id)
+            db.session.execute(db.select(C.assignee_id, func.count(C.csat),
+                                         func.count().filter(C.csat >= 4))
                                .where(*conditions).group_by(C.assignee_id))}
     return [(key, count, medians.get(key, {}).get("median"), csat.get(key))
             for key, count in sorted(counts.items(), key=lambda item: -item[1])]

@@ -21,12 +21,12 @@ RULES = {
 LIST_MAX = 50
 
 
-def group_rules(latest):
-    """Return {group: SQL condition on Conversation and `latest` (its newest rating)}.
+def group_rules():
+    """Return {group: SQL condition on Conversation} (csat and nps: its newest rating).
 
     Every term is made never NULL (coalesce, IS), so a negation stays a plain true or false.
     """
-    csat, nps = func.coalesce(latest.c.csat, 0), func.coalesce(latest.c.nps, -1)
+    csat, nps = func.coalesce(C.csat, 0), func.coalesce(C.nps, -1)
     rated_high = or_(csat >= 4, nps >= 9)
     rated_low = or_(csat.between(1, 2), nps.between(0, 6))
     sentiment = func.coalesce(C.sentiment, "")
@@ -38,22 +38,17 @@ def group_rules(latest):
             "suggestions": func.coalesce(C.intent, "") == "suggestion"}
 
 
-def _source(latest):
-    return db.select().select_from(C).outerjoin(latest, latest.c.conversation_id == C.id)
-
-
-def counts(conditions, latest):
+def counts(conditions):
     """Return {group: how many conversations `conditions` select are in it}."""
-    rules = group_rules(latest)
-    query = _source(latest).add_columns(
+    rules = group_rules()
+    query = db.select(
         *(func.sum(case((rules[group], 1), else_=0)) for group in GROUPS)).where(*conditions)
     return dict(zip(GROUPS, (value or 0 for value in db.session.execute(query).one()),
                     strict=True))
 
 
-def members(group, conditions, latest, limit=LIST_MAX):
+def members(group, conditions, limit=LIST_MAX):
     """Return the newest rows (id, created_at, sentiment, intent, csat, nps) of `group`."""
-    query = _source(latest).add_columns(
-        C.id, C.created_at, C.sentiment, C.intent, latest.c.csat, latest.c.nps).where(
-        *conditions, group_rules(latest)[group]).order_by(C.created_at.desc(), C.id.desc())
+    query = db.select(C.id, C.created_at, C.sentiment, C.intent, C.csat, C.nps).where(
+        *conditions, group_rules()[group]).order_by(C.created_at.desc(), C.id.desc())
     return db.session.execute(query.limit(limit)).all()

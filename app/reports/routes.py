@@ -26,7 +26,6 @@ def index():
                                max_days=MAX_DAYS), 400
     scope = figures.seen_by(current_user, filters)
     previous = chosen.previous()
-    latest = figures.latest_rating(brand.id)
     now = [*scope, *figures.in_period(chosen)]
     before = [*scope, *figures.in_period(previous)]
     report = {
@@ -39,8 +38,8 @@ def index():
         "sentiment": figures.sentiment_by_day(scope, chosen),
         "escalations": figures.escalations(scope, chosen, brand.id),
         "agents": figures.agents(scope, chosen, brand),
-        "groups": groups.counts(now, latest), "groups_before": groups.counts(before, latest),
-        "members": {group: groups.members(group, now, latest) for group in groups.GROUPS},
+        "groups": groups.counts(now), "groups_before": groups.counts(before),
+        "members": {group: groups.members(group, now) for group in groups.GROUPS},
     }
     return render_template("reports/index.html", form=form, report=report, brand=brand,
                            max_days=MAX_DAYS, export_args=period.query_args(form),

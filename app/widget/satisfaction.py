@@ -108,11 +108,13 @@ def _values(conversation, csat, nps, comment):
     return values
 
 
-def _apply(rating, values, client_id):
+def _apply(conversation, rating, values, client_id):
     for column, value in values.items():
         setattr(rating, column, value)
     rating.client_id = client_id or rating.client_id
     rating.updated_at = utcnow()
+    # The newest round's answer is the customer's latest word, which reports read from here.
+    conversation.csat, conversation.nps = rating.csat, rating.nps
 
 
 def rate(conversation, csat=None, nps=None, comment=None, client_id=None):
@@ -135,14 +137,14 @@ def rate(conversation, csat=None, nps=None, comment=None, client_id=None):
     def write():
         rating = existing or Rating(brand_id=conversation.brand_id,
                                     conversation_id=conversation.id, round=_round(conversation))
-        _apply(rating, values, client_id)
+        _apply(conversation, rating, values, client_id)
         db.session.add(rating)
         return rating
 
     rating, stored = commit_once(lambda: current_rating(conversation), write)
     if not stored and (client_id is None or rating.client_id != client_id):
         # Another page's first answer won the race for this round: ours changes it.
-        _apply(rating, values, client_id)
+        _apply(conversation, rating, values, client_id)
         db.session.commit()
         stored = True
     return rating, stored

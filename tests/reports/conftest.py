@@ -38,6 +38,11 @@ def add(brand, created, first=None, resolved=None, **columns):
 def rate(convo, csat=None, nps=None, round_=1):
     db.session.add(Rating(brand_id=convo.brand_id, conversation_id=convo.id, round=round_,
                           csat=csat, nps=nps))
+    # What app.widget.satisfaction.rate keeps: the newest round's answer on the conversation.
+    newest = db.session.scalar(db.select(db.func.max(Rating.round)).filter_by(
+        conversation_id=convo.id))
+    if round_ >= (newest or 0):
+        convo.csat, convo.nps = csat, nps
     db.session.commit()
 
 

@@ -39,13 +39,12 @@ def cases(demo):
 
 def test_each_conversation_is_in_the_groups_its_facts_say(app, demo, cases):
     scope = figures.seen_by(member("manager@demo.example"), Filters())
-    latest = figures.latest_rating(demo.id)
-    found = {group: {row[0] for row in groups.members(group, scope, latest)}
+    found = {group: {row[0] for row in groups.members(group, scope)}
              for group in groups.GROUPS}
     for convo_id, expected in cases:
         assert {group for group in groups.GROUPS if convo_id in found[group]} == expected, \
             CASES[[c for c, _e in cases].index(convo_id)]
-    counts = groups.counts(scope, latest)
+    counts = groups.counts(scope)
     assert counts == {group: sum(group in e for _c, e in cases) for group in groups.GROUPS}
 
 

@@ -191,6 +191,7 @@ def test_the_answer_and_comment_can_be_changed(client, resolved):
     assert soup(page).select_one("#rating-comment").get_text() == "Quick fix, thanks!"
     rate(client, resolved, send="comment", comment="")
     assert ratings(resolved)[0].comment is None and ratings(resolved)[0].csat == 5
+    assert conversation_of(resolved).csat == 5  # kept in step for the reports
 
 
 def test_reopening_ends_the_rating_and_resolving_again_asks_again(client, manager, resolved):
@@ -202,8 +203,10 @@ def test_reopening_ends_the_rating_and_resolving_again_asks_again(client, manage
     manager.act(conversation_id, RESOLVE)
     page = client.get(f"/c/{resolved}")
     assert rating_form(page) is not None and soup(page).select_one(".thanks") is None
+    assert conversation_of(resolved).csat == 2  # the latest word until the new answer
     rate(client, resolved, csat="5")
     assert [(r.round, r.csat) for r in ratings(resolved)] == [(1, 2), (2, 5)]
+    assert conversation_of(resolved).csat == 5  # what reports read
 
 
 def test_a_customer_message_reopens_and_takes_the_question_away(client, resolved):

@@ -45,19 +45,26 @@ def upgrade():
 
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('resolved_count', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('csat', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('nps', sa.Integer(), nullable=True))
         batch_op.create_index('ix_conversation_brand_created', ['brand_id', 'created_at'], unique=False)
+    customer_written = sa.text("author_kind = 'customer' AND internal IS false")
     with op.batch_alter_table('message', schema=None) as batch_op:
-        batch_op.create_index('ix_message_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_message_customer_created', ['created_at', 'conversation_id'],
+                              unique=False, postgresql_where=customer_written,
+                              sqlite_where=customer_written)
     # Conversations resolved before ratings existed count as resolved once.
     op.execute("UPDATE conversation SET resolved_count = 1 WHERE status = 'resolved'")
 
 
 def downgrade():
     with op.batch_alter_table('message', schema=None) as batch_op:
-        batch_op.drop_index('ix_message_created_at')
+        batch_op.drop_index('ix_message_customer_created')
 
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.drop_index('ix_conversation_brand_created')
+        batch_op.drop_column('nps')
+        batch_op.drop_column('csat')
         batch_op.drop_column('resolved_count')
 
     with op.batch_alter_table('brand', schema=None) as batch_op:
