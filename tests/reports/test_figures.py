@@ -67,6 +67,17 @@ def test_volume_by_local_day_hour_category_and_touchpoint(app, week):
     assert dict(found["by_category"]) == {None: 6}
 
 
+def test_a_message_of_the_period_in_an_older_conversation_is_counted(app, week):
+    """Counted by when it was written: the conversation began the week before."""
+    older = add(week[0].brand, MONDAY - timedelta(days=5))
+    later = older.add_message("customer", "Still no towels")
+    db.session.flush()
+    later.created_at = older.last_message_at = MONDAY + timedelta(hours=3)
+    db.session.commit()
+    found = figures.volume(scope_of(), PERIOD)
+    assert found["total"] == 5 and found["messages"] == 6
+
+
 def test_satisfaction_counts_each_conversations_latest_rating(app, week):
     rate(week[0], csat=2)
     rate(week[0], csat=5, round_=2)  # reopened, resolved again, rated again: 5 counts
