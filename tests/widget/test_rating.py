@@ -294,3 +294,13 @@ def test_the_live_update_brings_the_question_and_takes_it_away(app, client, reso
         inbox.reopen(conversation, staff)
         box = live_html(conversation, "conversation").select_one("#rating")
         assert box["hx-swap-oob"] == "true" and box.select_one("form") is None
+
+
+def test_staff_read_the_customers_rating_on_the_conversation(client, manager, resolved):
+    conversation_id = conversation_of(resolved).id
+    page = soup(manager.get(f"/inbox/c/{conversation_id}"))
+    assert page.select_one(".customer-rating") is None  # nothing said yet
+    rate(client, resolved, csat="2")
+    page = soup(manager.get(f"/inbox/c/{conversation_id}"))
+    assert page.select_one(".customer-rating").get_text().strip() == \
+        "The customer rated it 2 of 5."
