@@ -57,6 +57,24 @@ def rss_kib(pid):
     return None
 
 
+def percentile(ordered, fraction):
+    """Return the nearest-rank percentile of an ascending list."""
+    if not ordered:
+        return None
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return ordered[int(rank) - 1]
+
+
+def log_errors(text, limit=10):
+    """Return the tracebacks and error lines of a server log (not the access log)."""
+    wanted = [
+        ln[:300]
+        for ln in text.splitlines()
+        if re.search(r"Traceback|Error|Exception|Warning|\[CRITICAL\]|\[ERROR\]|WORKER TIMEOUT", ln)
+    ]
+    return list(dict.fromkeys(wanted))[:limit]
+
+
 def csrf_token(html):
     """Return the CSRF token of the first form in a page."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)

@@ -10,13 +10,18 @@ APP_DSN = "postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_pa
 
 
 @contextmanager
-def fresh_schema(log):
-    """Create a schema bench_<random> and yield (name, app DSN, server version); drop it after."""
+def fresh_schema(log, keep=False):
+    """Create a schema bench_<random> and yield (name, app DSN, server version); drop it after,
+    unless `keep` (to inspect it: its name and the command that drops it are logged)."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')
         version = admin.execute("SHOW server_version").fetchone()[0]
     log(f"schema {schema}")
+    if keep:
+        yield schema, APP_DSN.format(schema=schema), version
+        log(f'schema {schema} kept: drop it with DROP SCHEMA "{schema}" CASCADE')
+        return
     try:
         yield schema, APP_DSN.format(schema=schema), version
     finally:

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import random
-import re
 import sys
 import threading
 import time
@@ -37,7 +36,7 @@ from cpu_accounting import (  # noqa: E402
     socket_inodes,
     tcp_local_ports_to,
 )
-from kulak_server import SURVEY_PATH  # noqa: E402
+from kulak_server import SURVEY_PATH, log_errors, percentile  # noqa: E402
 from pg_schema import fresh_schema  # noqa: E402
 
 
@@ -70,14 +69,6 @@ def cpu_counters(pgid):
         "postgresql": postgres_cpu_seconds(),
         "machine_busy": machine_busy_seconds(),
     }
-
-
-def percentile(ordered, fraction):
-    """Return the nearest-rank percentile of an ascending list."""
-    if not ordered:
-        return None
-    rank = max(1, -(-len(ordered) * fraction // 1))
-    return ordered[int(rank) - 1]
 
 
 def open_conversations(base, count):
@@ -191,16 +182,6 @@ def summarize(latencies, statuses, errors, seconds):
         "error_kinds": dict(errors),
         "status_counts": {str(k): v for k, v in sorted(statuses.items())},
     }
-
-
-def log_errors(text, limit=10):
-    """Return the tracebacks and error lines of a server log (not the access log)."""
-    wanted = [
-        ln[:300]
-        for ln in text.splitlines()
-        if re.search(r"Traceback|Error|Exception|Warning|\[CRITICAL\]|\[ERROR\]|WORKER TIMEOUT", ln)
-    ]
-    return list(dict.fromkeys(wanted))[:limit]
 
 
 def main():

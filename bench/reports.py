@@ -19,12 +19,10 @@ import io
 import json
 import os
 import platform
-import re
 import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -32,15 +30,13 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kulak_server  # noqa: E402
-from kulak_server import login_staff, rss_kib  # noqa: E402
-from pg_schema import ADMIN_DSN, APP_DSN, fresh_schema  # noqa: E402
+from kulak_server import log_errors, login_staff, percentile, rss_kib  # noqa: E402
+from pg_schema import ADMIN_DSN, fresh_schema  # noqa: E402
+from report_history import DAYS, generate  # noqa: E402
+from report_profile import MANAGER, REPORT_PATH, profile_report  # noqa: E402
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-MANAGER = "manager@demo.example"
-REPORT_PATH = "/reports/?period=30d"
 INBOX_PATH = "/inbox/"
 CSV_PATH = "/reports/conversations.csv"
-DAYS = 90
 FLOORS = {"page_p50_ms": 500, "page_p99_ms": 1000, "csv_rows_per_s": 20000,
           "csv_memory_growth_mb": 50}
 CSV_HEADER_FIRST = "Conversation"
@@ -52,207 +48,7 @@ def log(*parts):
     print("[reports]", *parts, file=sys.stderr, flush=True)
 
 
-@contextmanager
-def schema_for(keep):
-    """Yield (schema, app DSN, server version) of a fresh schema; with keep, it is not dropped."""
-    if not keep:
-        with fresh_schema(log) as found:
-            yield found
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        version = admin.execute("SHOW server_version").fetchone()[0]
-    log(f"schema {schema} (kept: drop it with DROP SCHEMA \"{schema}\" CASCADE)")
-    yield schema, APP_DSN.format(schema=schema), version
-
-
-# ---------------------------------------------------------------- data
-
-
-def generate(schema, conversations, per_conversation):
-    """Fill the demo brand with a 90-day history in plain SQL; return counts and timings."""
-    timings = {}
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as pg:
-        pg.execute(f'SET search_path = "{schema}"')
-
-        def one(sql, params=()):
-            return pg.execute(sql, params).fetchone()[0]
-
-        def timed(name, sql, params=None):
-            began = time.monotonic()
-            count = pg.execute(sql, params or {}).rowcount
-            timings[name] = round(time.monotonic() - began, 2)
-            log(f"{name}: {count} rows in {timings[name]} s")
-            return count
-
-        brand = one("SELECT id FROM brand WHERE slug = 'demo'")
-        ids = {
-            "touchpoints": "SELECT array_agg(id ORDER BY id) FROM touchpoint WHERE brand_id = %s",
-            "categories": "SELECT array_agg(id ORDER BY id) FROM category WHERE brand_id = %s",
-            "staff": "SELECT array_agg(id ORDER BY id) FROM staff_member WHERE brand_id = %s",
-            "teams": "SELECT array_agg(id ORDER BY id) FROM team WHERE brand_id = %s",
-        }
-        ids = {name: one(sql, (brand,)) for name, sql in ids.items()}
-        survey = one("SELECT id FROM survey WHERE brand_id = %s AND is_default", (brand,))
-        questions = pg.execute("SELECT id, kind FROM question WHERE survey_id = %s ORDER BY "
-                               "position", (survey,)).fetchall()
-        levels = one("SELECT array_agg(id ORDER BY position, id) FROM escalation_level "
-                     "WHERE brand_id = %s", (brand,))
-        first_id = one("SELECT coalesce(max(id), 0) FROM conversation")
-        params = {"brand": brand, "n": conversations, "m": per_conversation, "days": DAYS,
-                  "first": first_id, "survey": survey, "levels": levels, **ids}
-        began = time.monotonic()
-        # Each row draws its random numbers once in the inner SELECT (volatile: not flattened).
-        timed("conversation", """
-            INSERT INTO conversation (brand_id, touchpoint_id, token, status, category_id,
-                sentiment, urgency, intent, assignee_id, team_id, language, created_at,
-                last_message_at, waiting_since, first_response_at, resolved_at, resolved_count,
-                tag_details, escalated_level)
-            SELECT %(brand)s,
-                (%(touchpoints)s::int[])[1 + floor(r_tp * cardinality(%(touchpoints)s::int[]))::int],
-                md5(random()::text) || g, status,
-                (%(categories)s::int[])[1 + floor(r_cat * cardinality(%(categories)s::int[]))::int],
-                CASE WHEN r_sent < 0.35 THEN 'positive' WHEN r_sent < 0.75 THEN 'neutral'
-                     ELSE 'negative' END,
-                CASE WHEN r_urg < 0.15 THEN 'urgent' ELSE 'normal' END,
-                CASE WHEN r_int < 0.35 THEN 'question' WHEN r_int < 0.65 THEN 'request'
-                     WHEN r_int < 0.80 THEN 'complaint' WHEN r_int < 0.92 THEN 'praise'
-                     ELSE 'suggestion' END,
-                CASE WHEN r_as < 0.05 THEN NULL
-                     ELSE (%(staff)s::int[])[1 + floor(r_as * cardinality(%(staff)s::int[]))::int] END,
-                CASE WHEN r_as < 0.02 THEN NULL ELSE (%(teams)s::int[])[1] END,
-                CASE WHEN r_lang < 0.8 THEN 'en' ELSE 'tr' END,
-                created,
-                greatest(created, coalesce(resolved, first_response, created)),
-                CASE WHEN status = 'open' AND first_response IS NULL THEN created END,
-                first_response, resolved, CASE WHEN status = 'resolved' THEN 1 ELSE 0 END,
-                '{}'::json,
-                CASE WHEN r_esc < 0.01 THEN 2 WHEN r_esc < 0.05 THEN 1 END
-            FROM (
-                SELECT g, r_tp, r_cat, r_sent, r_urg, r_int, r_as, r_lang, r_esc, created, status,
-                    first_response,
-                    CASE WHEN status = 'resolved' THEN least(timezone('UTC', now()),
-                        coalesce(first_response, created)
-                        + (60 + random() * random() * 6 * 3600) * interval '1 second') END
-                        AS resolved
-                FROM (
-                    SELECT g, r_tp, r_cat, r_sent, r_urg, r_int, r_as, r_lang, r_esc, created,
-                        CASE WHEN r_st < 0.88 THEN 'resolved' WHEN r_st < 0.95 THEN 'pending'
-                             ELSE 'open' END AS status,
-                        CASE WHEN r_fr < 0.06 THEN NULL
-                             ELSE least(timezone('UTC', now()), created
-                                 + (3 + power(random(), 3) * 4 * 3600) * interval '1 second')
-                             END AS first_response
-                    FROM (
-                        SELECT g, random() r_tp, random() r_cat, random() r_sent, random() r_urg,
-                            random() r_int, random() r_as, random() r_lang, random() r_esc,
-                            random() r_st, random() r_fr,
-                            timezone('UTC', now()) - random() * (%(days)s * interval '1 day')
-                                AS created
-                        FROM generate_series(1, %(n)s) g
-                    ) draws
-                ) timed_rows
-            ) resolved_rows
-        """, params)
-        # Messages alternate customer / staff, a minute and a half apart; one in ten of the
-        # staff ones is an internal note.
-        timed("message", """
-            INSERT INTO message (conversation_id, author_kind, staff_id, body, client_id,
-                created_at, internal)
-            SELECT c.id, CASE WHEN k %% 2 = 1 THEN 'customer' ELSE 'staff' END,
-                CASE WHEN k %% 2 = 0 THEN coalesce(c.assignee_id, (%(staff)s::int[])[1]) END,
-                CASE WHEN k %% 2 = 1
-                     THEN 'Message ' || k || ': the shower in room ' || (c.id %% 500) ||
-                          ' is cold again, could someone have a look please?'
-                     ELSE 'Thank you for telling us, a colleague is on the way (' || k || ').'
-                END,
-                CASE WHEN k %% 2 = 1 THEN md5(c.id::text || '-' || k) END,
-                least(timezone('UTC', now()), c.created_at + (k - 1) * interval '90 seconds'),
-                k %% 2 = 0 AND k %% 20 = 0
-            FROM conversation c CROSS JOIN generate_series(1, %(m)s) k
-            WHERE c.id > %(first)s
-        """, params)
-        # ~40% of the resolved answer the rating, CSAT skewed to 4-5; a third of those give NPS.
-        timed("rating", """
-            INSERT INTO rating (brand_id, conversation_id, round, csat, nps, comment, created_at,
-                updated_at)
-            SELECT %(brand)s, id, 1,
-                CASE WHEN r < 0.05 THEN 1 WHEN r < 0.10 THEN 2 WHEN r < 0.20 THEN 3
-                     WHEN r < 0.50 THEN 4 ELSE 5 END,
-                CASE WHEN r_nps < 0.33 THEN least(10, greatest(0, round(r * 11 + random() - 0.5)))::int END,
-                CASE WHEN r_nps > 0.9 THEN 'Lovely staff, slow towels.' END,
-                at, at
-            FROM (SELECT id, random() r, random() r_nps,
-                         resolved_at + random() * interval '2 hours' AS at
-                  FROM conversation WHERE id > %(first)s AND status = 'resolved') resolved
-            WHERE random() < 0.40
-        """, params)
-        # What app.widget.satisfaction keeps on the conversation: its latest answer.
-        timed("conversation_rating", """
-            UPDATE conversation c SET csat = r.csat, nps = r.nps
-            FROM rating r WHERE r.conversation_id = c.id AND c.id > %(first)s
-        """, params)
-        # Survey answers: a fifth of the conversations, plus loose ones (no conversation).
-        timed("survey_response", """
-            INSERT INTO survey_response (survey_id, brand_id, touchpoint_id, conversation_id,
-                language, created_at)
-            SELECT %(survey)s, %(brand)s, touchpoint_id, id, language,
-                   created_at - interval '5 minutes'
-            FROM conversation WHERE id > %(first)s AND random() < 0.20
-            UNION ALL
-            SELECT %(survey)s, %(brand)s,
-                (%(touchpoints)s::int[])[1 + (g %% cardinality(%(touchpoints)s::int[]))], NULL,
-                'en', timezone('UTC', now()) - random() * (%(days)s * interval '1 day')
-            FROM generate_series(1, greatest(1, %(n)s / 20)) g
-        """, params)
-        answers = 0
-        for question_id, kind in questions:
-            value = {"rating": "1 + floor(power(random(), 0.5) * 5)::int",
-                     "yes_no": "CASE WHEN random() < 0.85 THEN 1 ELSE 0 END"}.get(kind)
-            if value is None:
-                continue
-            answers += timed(f"answer_{kind}", f"""
-                INSERT INTO answer (response_id, question_id, number)
-                SELECT id, %(question)s, {value} FROM survey_response WHERE survey_id = %(survey)s
-            """, {**params, "question": question_id})
-        timed("escalation", """
-            INSERT INTO escalation (conversation_id, level_id, due_at, scheduled_at, fired_at)
-            SELECT c.id, (%(levels)s::int[])[l], c.created_at + l * interval '5 minutes',
-                   c.created_at, c.created_at + l * interval '5 minutes' + interval '1 second'
-            FROM conversation c CROSS JOIN generate_series(1, 2) l
-            WHERE c.id > %(first)s AND c.escalated_level >= l
-              AND l <= cardinality(%(levels)s::int[])
-        """, params)
-        timings["insert_total"] = round(time.monotonic() - began, 2)
-        analyzed = time.monotonic()
-        # VACUUM as well: a history this size has been vacuumed by autovacuum long since (it
-        # runs after inserts too), which sets the visibility map that index-only scans need.
-        for table in ("conversation", "message", "rating", "survey_response", "answer",
-                      "escalation"):
-            pg.execute(f"VACUUM (ANALYZE) {table}")
-        timings["analyze"] = round(time.monotonic() - analyzed, 2)
-        timings["total"] = round(time.monotonic() - began, 2)
-        counts = {table: one(f"SELECT count(*) FROM {table}") for table in (
-            "conversation", "message", "rating", "survey_response", "answer", "escalation")}
-        counts["conversations_last_30_days"] = one(
-            "SELECT count(*) FROM conversation WHERE created_at >= timezone('UTC', now()) "
-            "- interval '30 days'")
-        counts["resolved"] = one("SELECT count(*) FROM conversation WHERE status = 'resolved'")
-        sizes = {table: one("SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))",
-                            (f'"{schema}".{table}',)) for table in ("conversation", "message")}
-    return {"seconds": timings, "counts": counts, "table_sizes": sizes, "brand_id": brand}
-
-
 # ---------------------------------------------------------------- measurements
-
-
-def percentile(ordered, fraction):
-    """Return the nearest-rank percentile of an ascending list."""
-    if not ordered:
-        return None
-    rank = max(1, -(-len(ordered) * fraction // 1))
-    return ordered[int(rank) - 1]
 
 
 def time_page(session, base, path, requests_count, warmups):
@@ -375,129 +171,6 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-# ---------------------------------------------------------------- where the time goes
-
-
-def profile_report(env, password, explain_top, csv_path):
-    """Render the report in this process with each SQL statement timed; EXPLAIN the slowest."""
-    # bench/classifier.py would shadow the app's classifier package.
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != BENCH_DIR]
-    import cProfile
-    import pstats
-
-    from sqlalchemy import event
-
-    from app import create_app
-    from models import db
-
-    app = create_app(environ=env)
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-        @event.listens_for(engine, "before_cursor_execute")
-        def before(conn, cursor, statement, parameters, context, executemany):
-            conn.info.setdefault("began", []).append(time.perf_counter())
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def after(conn, cursor, statement, parameters, context, executemany):
-            began = conn.info["began"].pop()
-            statements.append((time.perf_counter() - began, statement, parameters))
-
-        client = app.test_client()
-        page = client.get("/inbox/login")
-        token = kulak_server.csrf_token(page.get_data(as_text=True))
-        answer = client.post("/inbox/login", data={"csrf_token": token, "email": MANAGER,
-                                                    "password": password})
-        if answer.status_code != 303:
-            raise RuntimeError(f"in-process login gave {answer.status_code}")
-        statements.clear()
-        began = time.perf_counter()
-        response = client.get(REPORT_PATH)
-        total = time.perf_counter() - began
-        if response.status_code != 200:
-            raise RuntimeError(f"in-process report gave {response.status_code}")
-        found = list(statements)
-        # The export, consumed whole, under cProfile: where its Python time goes.
-        statements.clear()
-        profiler = cProfile.Profile()
-        began = time.perf_counter()
-        profiler.enable()
-        response = client.get(csv_path)
-        size = sum(len(chunk) for chunk in response.response)
-        profiler.disable()
-        csv_total = time.perf_counter() - began
-        response.close()
-        csv_statements = list(statements)
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
-        csv_profile = {
-            "what": "GET " + csv_path + " through the test client, consumed whole, under "
-                    "cProfile (which slows Python down, so compare shares, not seconds)",
-            "request_ms": round(csv_total * 1000, 1), "bytes": size,
-            "statements": len(csv_statements),
-            "sql_execute_ms": round(sum(x[0] for x in csv_statements) * 1000, 1),
-            "top_cumulative": [line for line in out.getvalue().splitlines()
-                               if line.strip()][:45],
-        }
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
-        sql_total = sum(seconds for seconds, _, _ in found)
-        slowest = sorted(found, key=lambda item: -item[0])[:explain_top]
-        explained = []
-        with engine.connect() as conn:
-            for seconds, statement, parameters in slowest:
-                plan = [row[0] for row in conn.exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters or {})]
-                explained.append({
-                    "ms": round(seconds * 1000, 1),
-                    "sql": re.sub(r"\s+", " ", statement)[:1500],
-                    "parameters": {k: str(v) for k, v in (parameters or {}).items()},
-                    "plan": plan[:40],
-                })
-            # The export's own query, planned as the server-side cursor it runs in (a cursor
-            # is planned for its first rows, cursor_tuple_fraction), then run as a SELECT.
-            main = [x for x in csv_statements if "ORDER BY conversation.created_at" in x[1]]
-            if main:
-                _, statement, parameters = main[0]
-                csv_profile["query"] = re.sub(r"\s+", " ", statement)[:1500]
-                csv_profile["cursor_plan"] = [row[0] for row in conn.exec_driver_sql(
-                    "EXPLAIN DECLARE bench_export NO SCROLL CURSOR WITHOUT HOLD FOR "
-                    + statement, parameters or {})][:40]
-                began = time.perf_counter()
-                conn.exec_driver_sql("DECLARE bench_export NO SCROLL CURSOR WITHOUT HOLD FOR "
-                                     + statement, parameters or {})
-                fetched = 0
-                while batch := conn.exec_driver_sql("FETCH 2000 FROM bench_export").fetchall():
-                    fetched += len(batch)
-                csv_profile["cursor_fetch_all_ms"] = round((time.perf_counter() - began) * 1000)
-                csv_profile["cursor_rows"] = fetched
-                conn.exec_driver_sql("CLOSE bench_export")
-                csv_profile["select_plan_analyzed"] = [row[0] for row in conn.exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters or {})][:40]
-            conn.rollback()
-    return {
-        "what": "GET " + REPORT_PATH + " through Flask's test client in the benchmark process, "
-                "every SQL statement timed (cursor execute to its return, fetch excluded)",
-        "request_ms": round(total * 1000, 1),
-        "statements": len(found),
-        "sql_ms": round(sql_total * 1000, 1),
-        "outside_sql_ms": round((total - sql_total) * 1000, 1),
-        "slowest": explained,
-        "csv_export": csv_profile,
-    }
-
-
-def log_errors(text, limit=10):
-    """Return the tracebacks and error lines of a server log (not the access log)."""
-    wanted = [
-        ln[:300]
-        for ln in text.splitlines()
-        if re.search(r"Traceback|Error|Exception|Warning|\[CRITICAL\]|\[ERROR\]|WORKER TIMEOUT", ln)
-    ]
-    return list(dict.fromkeys(wanted))[:limit]
-
-
 def main():
     """Build the history, measure the report page, the inbox and the export; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -527,7 +200,7 @@ def main():
     started = time.monotonic()
     password = "bench-" + uuid.uuid4().hex[:12]
     result = None
-    with schema_for(args.keep) as (schema, dsn, server_version):
+    with fresh_schema(log, keep=args.keep) as (schema, dsn, server_version):
         env = {
             "DATABASE_URL": dsn,
             "KULAK_RATE_LIMITS": "off",
@@ -541,7 +214,7 @@ def main():
             server.wait_for_workers()
             log(f"generating {args.conversations} conversations x "
                 f"{args.messages_per_conversation} messages over {DAYS} days")
-            data = generate(schema, args.conversations, args.messages_per_conversation)
+            data = generate(schema, args.conversations, args.messages_per_conversation, log)
             if args.business_hours:
                 hours = json.dumps({day: ["08:00", "20:00"] for day in
                                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
