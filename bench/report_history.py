@@ -96,6 +96,7 @@ def generate(schema, conversations, per_conversation, log):
                     ) draws
                 ) timed_rows
             ) resolved_rows
+            ORDER BY created  -- a live brand's rows arrive in time: the table is in that order
         """, params)
         # Messages alternate customer / staff, a minute and a half apart; one in ten of the
         # staff ones is an internal note.

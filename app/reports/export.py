@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 
 from app.reports import stats
-from app.reports.figures import in_period
+from app.reports.tally import in_period
 from models import (
     Answer,
     Category,

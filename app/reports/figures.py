@@ -1,14 +1,13 @@
 """The report's figures, each aggregated in SQL over the conversations a person may see."""
 from collections import Counter
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, String, and_, case, cast, column, func, or_, values
 
 from app.core.permissions import can
 from app.core.scoping import conversation_scope
-from app.reports import stats
+from app.reports import groups, stats
 from app.reports.hours import open_intervals
+from app.reports.tally import by_owner, by_time, in_period, local_buckets, summed
 from models import (
     Answer,
     Conversation,
@@ -41,54 +40,71 @@ def seen_by(staff, filters):
     return conditions
 
 
-def in_period(period, column=C.created_at):
-    return [column >= period.start, column < period.end]
+def report(staff, filters, period, brand):
+    """Return every figure of the report page for what `staff` sees with `filters`."""
+    scope = seen_by(staff, filters)
+    times, owners = by_time(scope, period), by_owner(scope, period)
+    answered = first_response(scope, period, brand, per_agent=True)
+    previous = period.previous()
+    counted = summed(owners)
+    now = [*scope, *in_period(period)]
+    return {
+        "period": period, "previous": previous,
+        "volume": volume(scope, period, times, owners),
+        "first_response": answered,
+        "resolution": resolution(scope, period, brand),
+        "satisfaction": satisfaction(scope, period, brand, owners),
+        "survey": survey_answers(scope, period, staff, filters),
+        "sentiment": sentiment_by_day(scope, period, times),
+        "escalations": escalations(scope, period, brand.id),
+        "agents": agents(scope, period, brand, owners, answered["per_agent"]),
+        "groups": {group: counted[group] for group in groups.GROUPS},
+        "groups_before": groups.counts([*scope, *in_period(previous)]),
+        "members": {group: groups.members(group, now) for group in groups.GROUPS},
+    }
 
 
-def _local_buckets(query, period):
-    """Yield (local datetime, *rest) for rows (quarter hour, *rest) of `query`."""
-    zone = ZoneInfo(period.timezone)
-    for bucket, *rest in db.session.execute(query):
-        yield (datetime.fromtimestamp(int(bucket) * stats.BUCKET_SECONDS, UTC).astimezone(zone),
-               *rest)
-
-
-def volume(scope, period):
+def volume(scope, period, times=None, owners=None):
     """Return conversations and customer messages per day, the hour-of-week heat map, and
     conversations by category and by touchpoint."""
-    bucket = stats.quarter_hour(C.created_at)
     days = {day: [0, 0] for day in period.dates()}
     heat = [[0] * 24 for _weekday in range(7)]
-    query = db.select(bucket, func.count()).where(*scope, *in_period(period)).group_by(bucket)
-    for local, count in _local_buckets(query, period):
+    for local, _sentiment, count in by_time(scope, period) if times is None else times:
         days[local.date()][0] += count
         heat[local.weekday()][local.hour] += count
     sent = stats.quarter_hour(Message.created_at)
     query = db.select(sent, func.count()).join(C, C.id == Message.conversation_id).where(
         *scope, *in_period(period, Message.created_at), Message.author_kind == "customer",
         Message.internal.is_(False)).group_by(sent)
-    for local, count in _local_buckets(query, period):
+    for local, count in local_buckets(query, period):
         days[local.date()][1] += count
+    owners = by_owner(scope, period) if owners is None else owners
     return {"days": [(day, *counts) for day, counts in days.items()], "heat": heat,
-            "by_category": _counted(C.category_id, scope, period),
-            "by_touchpoint": _counted(C.touchpoint_id, scope, period),
+            "by_category": _counted(owners, 0), "by_touchpoint": _counted(owners, 1),
             "total": sum(counts[0] for counts in days.values()),
             "messages": sum(counts[1] for counts in days.values())}
 
 
-def _counted(column, scope, period):
-    query = db.select(column, func.count()).where(*scope, *in_period(period)).group_by(column)
-    return sorted(db.session.execute(query).all(), key=lambda row: -row[1])
+def _counted(owners, index):
+    totals = summed(owners, index)
+    return sorted(((key, counts["conversations"]) for key, counts in totals.items()),
+                  key=lambda row: -row[1])
 
 
-def first_response(scope, period, brand):
-    """Return first-response durations in wall-clock time and counted in business hours."""
+def first_response(scope, period, brand, per_agent=False):
+    """Return first-response durations in wall-clock time and counted in business hours;
+    with `per_agent`, each assignee's too ({assignee id: durations}), from the same pass."""
     target = brand.response_target_minutes * 60
     wall = stats.seconds_between(C.created_at, C.first_response_at)
     conditions = [*scope, *in_period(period)]
-    wall_stats = stats.durations(wall, conditions, target).get(0)
+    if per_agent:
+        found = stats.durations(wall, conditions, target, key=C.assignee_id, total=True)
+        wall_stats = found.pop(stats.TOTAL, None)
+        found.pop(None, None)
+    else:
+        wall_stats, found = stats.durations(wall, conditions, target).get(0), None
     return {"wall": wall_stats, "business": _business(conditions, period, brand, target),
-            "target_minutes": brand.response_target_minutes,
+            "target_minutes": brand.response_target_minutes, "per_agent": found,
             "has_hours": bool(brand.business_hours)}
 
 
@@ -124,17 +140,12 @@ def resolution(scope, period, brand):
     return {"stats": found, "visit_minutes": brand.visit_minutes}
 
 
-def satisfaction(scope, period, brand):
+def satisfaction(scope, period, brand, owners=None):
     """Return CSAT (share of 4-5), its answer rate, and NPS (promoters - detractors)."""
     # Conversation.csat and nps hold each conversation's latest answer (its newest rating).
-    row = db.session.execute(db.select(
-        func.count(C.csat), func.count().filter(C.csat >= 4),
-        func.count(C.nps), func.count().filter(C.nps >= 9),
-        func.count().filter(C.nps <= 6)
-    ).where(*scope, *in_period(period))).one()
-    resolved = db.session.scalar(db.select(func.count()).where(
-        *scope, *in_period(period), C.resolved_count > 0))
-    csat_answers, happy, nps_answers, promoters, detractors = row
+    counted = summed(by_owner(scope, period) if owners is None else owners)
+    csat_answers, happy, nps_answers, promoters, detractors, resolved = (counted[name] for name in (
+        "csat_answers", "csat_high", "nps_answers", "promoters", "detractors", "resolved"))
     return {"csat_answers": csat_answers, "resolved": resolved,
             "csat": happy / csat_answers if csat_answers else None,
             "answer_rate": csat_answers / resolved if resolved else None,
@@ -166,14 +177,12 @@ def survey_answers(scope, period, staff, filters):
     return [(question, counts[question.id]) for question in questions]
 
 
-def sentiment_by_day(scope, period):
+def sentiment_by_day(scope, period, times=None):
     """Return [(day, {sentiment: count})] of the period's conversations."""
-    bucket = stats.quarter_hour(C.created_at)
     days = {day: dict.fromkeys(SENTIMENTS, 0) for day in period.dates()}
-    query = db.select(bucket, C.sentiment, func.count()).where(
-        *scope, *in_period(period), C.sentiment.in_(SENTIMENTS)).group_by(bucket, C.sentiment)
-    for local, sentiment, count in _local_buckets(query, period):
-        days[local.date()][sentiment] += count
+    for local, sentiment, count in by_time(scope, period) if times is None else times:
+        if sentiment in SENTIMENTS:
+            days[local.date()][sentiment] += count
     return list(days.items())
 
 
@@ -188,17 +197,12 @@ def escalations(scope, period, brand_id):
     return [(number, fired.get(level_id, 0)) for number, level_id in enumerate(levels, 1)]
 
 
-def agents(scope, period, brand):
+def agents(scope, period, brand, owners=None, medians=None):
     """Return [(assignee id, conversations, first response median, CSAT share)]."""
-    conditions = [*scope, *in_period(period), C.assignee_id.is_not(None)]
-    counts = dict(db.session.execute(db.select(C.assignee_id, func.count()).where(
-        *conditions).group_by(C.assignee_id)).all())
-    medians = stats.durations(stats.seconds_between(C.created_at, C.first_response_at),
-                              conditions, key=C.assignee_id)
-    csat = {key: (happy / answers if answers else None) for key, answers, happy in
-            db.session.execute(db.select(C.assignee_id, func.count(C.csat),
-                                         func.count().filter(C.csat >= 4))
-                               .where(*conditions).group_by(C.assignee_id))}
-    return [(key, count, medians.get(key, {}).get("median"), csat.get(key))
-            for key, count in sorted(counts.items(), key=lambda item: -item[1])]
-
+    counts = summed(by_owner(scope, period) if owners is None else owners, 2)
+    counts.pop(None, None)
+    if medians is None:
+        medians = first_response(scope, period, brand, per_agent=True)["per_agent"]
+    return [(key, found["conversations"], medians.get(key, {}).get("median"),
+             found["csat_high"] / found["csat_answers"] if found["csat_answers"] else None)
+            for key, found in sorted(counts.items(), key=lambda item: -item[1]["conversations"])]

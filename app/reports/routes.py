@@ -4,7 +4,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from app.core.permissions import requires
-from app.reports import bp, export, figures, groups, period
+from app.reports import bp, export, figures, period
 from app.reports.forms import MAX_DAYS
 from app.reports.page import chart_context
 from models import Brand, db
@@ -24,23 +24,7 @@ def index():
     if chosen is None:  # the form says what is wrong; nothing is computed from bad input
         return render_template("reports/index.html", form=form, report=None,
                                max_days=MAX_DAYS), 400
-    scope = figures.seen_by(current_user, filters)
-    previous = chosen.previous()
-    now = [*scope, *figures.in_period(chosen)]
-    before = [*scope, *figures.in_period(previous)]
-    report = {
-        "period": chosen, "previous": previous,
-        "volume": figures.volume(scope, chosen),
-        "first_response": figures.first_response(scope, chosen, brand),
-        "resolution": figures.resolution(scope, chosen, brand),
-        "satisfaction": figures.satisfaction(scope, chosen, brand),
-        "survey": figures.survey_answers(scope, chosen, current_user, filters),
-        "sentiment": figures.sentiment_by_day(scope, chosen),
-        "escalations": figures.escalations(scope, chosen, brand.id),
-        "agents": figures.agents(scope, chosen, brand),
-        "groups": groups.counts(now), "groups_before": groups.counts(before),
-        "members": {group: groups.members(group, now) for group in groups.GROUPS},
-    }
+    report = figures.report(current_user, filters, chosen, brand)
     return render_template("reports/index.html", form=form, report=report, brand=brand,
                            max_days=MAX_DAYS, export_args=period.query_args(form),
                            **chart_context(report, form, language))

@@ -1,11 +1,12 @@
 """SQL that differs between PostgreSQL and SQLite, and percentiles where SQLite has none."""
 import math
 
-from sqlalchemy import Float, Integer, cast, func, literal
+from sqlalchemy import Float, Integer, cast, func, literal, tuple_
 
 from models import db
 
 BUCKET_SECONDS = 900  # every zone's offset is a whole number of quarter hours
+TOTAL = object()  # durations' key for the figures over every key's rows
 
 
 def is_postgres():
@@ -14,16 +15,18 @@ def is_postgres():
 
 def seconds_between(start, end):
     """Return SQL for the seconds from `start` to `end` (naive UTC timestamps)."""
-    if is_postgres():
-        return cast(func.extract("epoch", end - start), Float)
+    if is_postgres():  # date_part is double precision; extract() computes in numeric
+        return func.date_part("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
 def quarter_hour(column):
     """Return SQL for the UTC quarter hour a moment falls in, as a whole number: grouped by it,
     a period's rows become a few thousand buckets that Python places in the brand's zone."""
-    if is_postgres():  # extract(epoch) of a timestamp without zone reads it as UTC
-        return cast(func.floor(func.extract("epoch", column) / BUCKET_SECONDS), Integer)
+    if is_postgres():  # date_part(epoch) of a timestamp without zone reads it as UTC
+        # over a float: SQLAlchemy would cast an integer divisor to numeric, which is slow
+        return cast(func.floor(func.date_part("epoch", column) / literal(float(BUCKET_SECONDS),
+                                                                          Float)), Integer)
     return cast(func.strftime("%s", column), Integer) // BUCKET_SECONDS
 
 
@@ -44,24 +47,31 @@ def percentile(values, fraction):
     return values[low] + (values[high] - values[low]) * (rank - low)
 
 
-def durations(seconds, conditions, target=None, key=None, joins=()):
+def durations(seconds, conditions, target=None, key=None, joins=(), total=False):
     """Return {key: {count, median, p90, mean, within}} of the SQL `seconds` over the rows
-    `conditions` select (NULLs left out); `within` counts those at most `target` seconds."""
+    `conditions` select (NULLs left out); `within` counts those at most `target` seconds.
+    With `total`, the same figures over all the rows as well, under the key TOTAL."""
     key = literal(0) if key is None else key
     where = [*conditions, seconds.is_not(None)]
     if is_postgres():  # the database sorts: only one row per key comes back
         columns = [key, func.count(), func.percentile_cont(0.5).within_group(seconds),
                    func.percentile_cont(0.9).within_group(seconds), func.avg(seconds)]
-        if target is not None:
-            columns.append(func.count().filter(seconds <= target))
-        query = _joined(db.select(*columns), joins).where(*where).group_by(key)
-        return {row[0]: _stats(row[1], *(float(v) for v in row[2:5]),
-                               row[5] if target is not None else None)
-                for row in db.session.execute(query)}
+        columns.append(func.count().filter(seconds <= target) if target is not None
+                       else literal(None))
+        grouping = key
+        if total:  # one pass for both: GROUPING(key) tells the all-rows row from a NULL key
+            columns.append(func.grouping(key))
+            grouping = func.grouping_sets(tuple_(), tuple_(key))
+        query = _joined(db.select(*columns), joins).where(*where).group_by(grouping)
+        return {TOTAL if total and row[6] else row[0]:
+                _stats(row[1], *(float(v) for v in row[2:5]), row[5])
+                for row in db.session.execute(query) if row[1]}  # () has a row over none
     query = _joined(db.select(key, seconds), joins).where(*where).order_by(key, seconds)
     grouped = {}
     for group, value in db.session.execute(query):
         grouped.setdefault(group, []).append(float(value))
+    if total and grouped:
+        grouped[TOTAL] = sorted(value for values in list(grouped.values()) for value in values)
     return {group: _stats(len(values), percentile(values, 0.5), percentile(values, 0.9),
                           sum(values) / len(values),
                           None if target is None else sum(v <= target for v in values))

@@ -115,3 +115,16 @@ def test_filters_narrow_every_figure(app, week):
     assert figures.first_response(only, PERIOD, demo)["wall"]["count"] == 1
     assert figures.volume(scope_of(agent_id=member("agent@demo.example").id),
                           PERIOD)["total"] == 5
+
+
+def test_per_agent_pass_matches_the_brand_figures_and_each_agent_alone(app, week):
+    """One pass with GROUPING SETS: the all-rows figures equal the plain ones, and an
+    unassigned conversation counts for the brand but for no agent."""
+    demo, agent = week[0].brand, member("agent@demo.example")
+    add(demo, MONDAY, first=900)  # nobody's
+    plain = figures.first_response(scope_of(), PERIOD, demo)
+    both = figures.first_response(scope_of(), PERIOD, demo, per_agent=True)
+    assert both["wall"] == plain["wall"] and both["wall"]["count"] == 6
+    assert set(both["per_agent"]) == {agent.id}
+    alone = figures.first_response(scope_of(agent_id=agent.id), PERIOD, demo)["wall"]
+    assert both["per_agent"][agent.id] == alone and alone["count"] == 5
