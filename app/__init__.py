@@ -21,7 +21,7 @@ def create_app(overrides=None, environ=None):
     from app.core.validators import IdConverter
     app.url_map.converters["int"] = IdConverter
 
-    from app import alerts, realtime
+    from app import alerts, api, realtime
     from app.core import assets, i18n, navigation, permissions, rendering, security
 
     db.init_app(app)
@@ -39,6 +39,7 @@ def create_app(overrides=None, environ=None):
     rendering.init_app(app)
     permissions.init_app(app)
     navigation.init_app(app)
+    api.init_app(app)  # registers its blueprint: /api/v1 and its OpenAPI document
 
     from app.admin import bp as admin_bp
     from app.core import bp as core_bp

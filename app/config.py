@@ -76,6 +76,14 @@ class Config:
         # Per client address: generous for a venue's shared Wi-Fi, tight enough to stop a flood.
         self.CUSTOMER_POST_LIMIT = environ.get("KULAK_CUSTOMER_POST_LIMIT") or "60/minute;600/hour"
         self.MAX_CONTENT_LENGTH = 64 * 1024
+        # Per API token (app/api): a CRM's sync loop, not a flood; the same store as above.
+        self.API_RATE_LIMIT = environ.get("KULAK_API_RATE_LIMIT") or "600/minute"
+        # flask-smorest writes the OpenAPI document from the API's schemas (app/api).
+        self.API_TITLE = "Kulak API"
+        self.API_VERSION = "1"
+        self.OPENAPI_VERSION = "3.1.0"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
         # /metrics names every endpoint and its traffic: off (404) unless a scraper's bearer
         # token is set.
         self.METRICS_TOKEN = environ.get("KULAK_METRICS_TOKEN") or None

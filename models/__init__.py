@@ -24,6 +24,7 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 import models.pool  # noqa: E402,F401 - registers the idle-connection check on every pool
 from models.access import Invitation, OneTimeLink, StaffSession  # noqa: E402
 from models.alerting import AlertDelivery, AlertTarget, OutboxEvent  # noqa: E402
+from models.api import ApiToken, IdempotentRequest  # noqa: E402
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
 from models.escalation import Escalation, EscalationLevel  # noqa: E402
@@ -36,7 +37,7 @@ from models.tagger import TaggerVersion  # noqa: E402
 from models.webhook import Webhook, WebhookDelivery  # noqa: E402
 
 __all__ = [
-    "db", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
+    "db", "ApiToken", "IdempotentRequest", "Brand", "Category", "Touchpoint", "Conversation", "Message", "StaffMember", "Team",
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
     "RoutingRule", "Rating", "AlertTarget", "OutboxEvent", "AlertDelivery", "Escalation", "EscalationLevel",
     "Webhook", "WebhookDelivery", "OneTimeLink", "Invitation", "OutgoingMail", "StaffSession",

@@ -68,6 +68,8 @@ class Conversation(db.Model):
     customer_contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Any change to the row (a message, a status, a tag, a seen stamp): the API's "updated since".
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # The customer's first message since staff last replied: how long they have waited.
     waiting_since: Mapped[datetime | None] = mapped_column()
     first_response_at: Mapped[datetime | None] = mapped_column()
@@ -194,7 +196,7 @@ class Conversation(db.Model):
         row = {"conversation_id": self.id, "author_kind": "customer", "body": body,
                "client_id": client_id, "internal": False, "created_at": now, "staff_id": None}
         tag_values, category = self._tag_values(tags)
-        state = {"status": "open", "resolved_at": None, "last_message_at": now,
+        state = {"status": "open", "resolved_at": None, "last_message_at": now, "updated_at": now,
                  "waiting_since": self.waiting_since or now, **tag_values}
         params = {"post_conversation_id": self.id, "post_body": body,
                   "post_client_id": client_id, "post_now": now,
@@ -246,7 +248,7 @@ def _customer_post_statements(dialect, tag_columns):
         created_at=now, staff_id=None).returning(messages.c.id)
     touch = update(conversations).where(
         conversations.c.id == bindparam("post_conversation_id")).values(
-        status="open", resolved_at=None, last_message_at=now,
+        status="open", resolved_at=None, last_message_at=now, updated_at=now,
         waiting_since=func.coalesce(conversations.c.waiting_since, now),
         **{column: bindparam(f"new_{column}", type_=conversations.c[column].type)
            for column in tag_columns})

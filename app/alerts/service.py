@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app import jobs
 from app.alerts.escalation import waits_for_label
-from app.core import egress
+from app.core import egress, payloads
 from app.core.scoping import who_see
 from models import AlertDelivery, AlertTarget, OutboxEvent, StaffMember, db
 from models.alerting import ALERTING_KINDS, DETAIL_MAX
@@ -95,7 +95,7 @@ def compose(conversation, headline=None):
     body = "\n".join([
         " · ".join(tag for tag in tags if tag),
         f"“{first}”",
-        conversation_link(conversation),
+        payloads.inbox_url(conversation),
     ])
     return title, body
 
@@ -104,13 +104,6 @@ def _tag_label(value):
     """Return a sentiment or intent as staff read it, in the current locale."""
     from app.inbox.service import TAG_LABELS  # app.inbox imports this module: import it late
     return str(TAG_LABELS[value]) if value in TAG_LABELS else value
-
-
-def conversation_link(conversation):
-    """Return the absolute inbox URL of `conversation`, usable outside a request."""
-    path = current_app.url_map.bind("kulak").build(
-        "inbox.conversation", {"conversation_id": conversation.id})
-    return current_app.config["PUBLIC_URL"] + path
 
 
 def dispatch(event_id):

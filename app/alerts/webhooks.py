@@ -17,8 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app import jobs
-from app.alerts.service import conversation_link
-from app.core import egress
+from app.core import egress, payloads
 from models import Webhook, WebhookDelivery, db
 from models.common import utcnow
 
@@ -38,27 +37,14 @@ def sign(secret, timestamp, body):
 
 def body_of(event):
     """Return the JSON document an event is sent as."""
-    conversation = event.conversation
-    data = {"conversation": {
-        "id": conversation.id, "status": conversation.status,
-        "language": conversation.language,
-        "place": conversation.touchpoint.label if conversation.touchpoint else None,
-        "category": conversation.category.slug if conversation.category else None,
-        "sentiment": conversation.sentiment, "urgency": conversation.urgency,
-        "intent": conversation.intent, "customer_name": conversation.customer_name,
-        "customer_contact": conversation.customer_contact,
-        "assignee": conversation.assignee.email if conversation.assignee else None,
-        "team": conversation.team.name if conversation.team else None,
-        "created_at": conversation.created_at.isoformat() + "Z",
-        "url": conversation_link(conversation)}}
+    data = {"conversation": payloads.conversation_data(event.conversation)}
     if (message := event.message) is not None:
-        data["message"] = {"id": message.id, "author": message.author_kind, "body": message.body,
-                           "created_at": message.created_at.isoformat() + "Z"}
+        data["message"] = payloads.message_data(message)
     if "level" in event.payload:
         data["escalation"] = {"level": event.payload["level"],
                               "action": event.payload.get("action")}
-    return {"id": event.id, "type": event.kind, "brand": conversation.brand.slug,
-            "created_at": event.created_at.isoformat() + "Z", "data": data}
+    return {"id": event.id, "type": event.kind, "brand": event.conversation.brand.slug,
+            "created_at": payloads.stamp(event.created_at), "data": data}
 
 
 def fan_out(event):

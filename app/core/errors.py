@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc
 
-from app.core import bp, outage
+from app.core import bp, outage, problems
 from app.core.rendering import wants_fragment
 from app.core.security import no_store
 
@@ -12,6 +12,8 @@ bp.record_once(outage.watch)
 
 
 def _error_page(status, title, detail):
+    if problems.is_api_request():  # a CRM reads JSON, not the customer's page
+        return problems.for_status(status)
     return render_template("widget/error.html", title=title, detail=detail), status
 
 
@@ -80,7 +82,7 @@ def database_unavailable(error):
     no_store()  # a copy kept by a cache would say "down" after the database is back
     response = outage.blueprint_answer()
     if response is None:
-        response = make_response(*_error_page(
+        response = make_response(_error_page(
             503, _("Back in a moment"),
             _("We cannot reach our records just now. Please try again in a few seconds: if "
               "you were sending something, go back and send it again.")))

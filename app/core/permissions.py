@@ -35,6 +35,8 @@ PERMISSIONS = {
     "staff.manage_all": ("admin", _l("Invite, change and deactivate managers and admins")),
     "brand.setup": ("manager", _l("Set up the brand, its places, surveys and categories")),
     "mail.test": ("admin", _l("See outgoing mail and send a test mail")),
+    # Tokens act for the whole brand (a CRM reads every conversation): admins alone.
+    "api.tokens": ("admin", _l("Create and revoke the brand's API tokens")),
 }
 
 

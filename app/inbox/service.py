@@ -121,10 +121,11 @@ def reply(conversation, staff, body, client_id=None):
 
 
 def add_note(conversation, staff, body):
-    """Add a private note that the customer never sees."""
-    conversation.add_message("staff", body, staff=staff, internal=True)
+    """Add a private note that the customer never sees; return it."""
+    note = conversation.add_message("staff", body, staff=staff, internal=True)
     db.session.commit()
     _changed(conversation)
+    return note
 
 
 def assign(conversation, staff, assignee):

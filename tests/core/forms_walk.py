@@ -35,8 +35,9 @@ TEXT_TYPES = {"text", "email", "url", "search", "tel"}
 # Signed-out pages of the staff side: walked with a signed-out browser of their own.
 SIGNED_OUT = {"inbox.login", "inbox.forgot_password", "inbox.set_password",
               "inbox.accept_invitation"}
-# Files, not pages rendered from what anybody typed; WebSockets, not pages.
-NOT_PAGES = ("static", "vendor_file", "realtime.")
+# Files, not pages rendered from what anybody typed; WebSockets and the JSON API (tests/api
+# walks it from its OpenAPI document), not pages.
+NOT_PAGES = ("static", "vendor_file", "realtime.", "api.")
 BRAND_OWNED = {"touchpoint_id": Touchpoint, "category_id": Category, "rule_id": RoutingRule,
                "level_id": EscalationLevel, "webhook_id": Webhook, "canned_id": CannedReply,
                "team_id": Team, "invitation_id": Invitation, "conversation_id": Conversation}
