@@ -38,8 +38,10 @@ def rate_key():
     return "api-" + token_hash(plain)[:24]
 
 
-# Checked before authenticate runs: a flood of bad tokens is cut off as well.
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(bp)
+# Checked before authenticate runs: a flood of bad tokens is cut off as well. Shared: one
+# budget across every route (a plain limit on a blueprint counts each route apart).
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api",
+                     key_func=rate_key)(bp)
 
 
 @bp.before_request

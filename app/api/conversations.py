@@ -4,6 +4,7 @@ from datetime import UTC
 
 from flask.views import MethodView
 from flask_smorest import abort
+from marshmallow import RAISE
 from sqlalchemy.orm import joinedload
 
 from app.api import bp, idempotency, paging
@@ -17,11 +18,12 @@ C = Conversation
 
 
 def answers(*codes):
-    """Document the error answers an operation gives (each a problem document)."""
+    """Document the error answers an operation gives (each a problem document), and that it
+    needs the bearer token."""
     def decorate(view):
         for code in (401, 429, *codes):
             view = bp.alt_response(code, response=http.HTTPStatus(code).name)(view)
-        return view
+        return bp.doc(security=[{"bearer": []}])(view)
     return decorate
 
 
@@ -48,7 +50,9 @@ def _filters(args):
 
 
 @bp.get("/conversations")
-@bp.arguments(s.ConversationQuery, location="query", as_kwargs=False)
+# unknown=RAISE: webargs drops unknown query parameters by default (a misspelt filter would
+# then list everything); the query schemas are Strict and must be read as such.
+@bp.arguments(s.ConversationQuery, location="query", as_kwargs=False, unknown=RAISE)
 @bp.response(200, s.ConversationPage)
 @answers(400)
 def list_conversations(args):
@@ -87,7 +91,7 @@ class ConversationItem(MethodView):
 
 @bp.route("/conversations/<int:conversation_id>/messages")
 class Messages(MethodView):
-    @bp.arguments(s.MessageQuery, location="query", as_kwargs=False)
+    @bp.arguments(s.MessageQuery, location="query", as_kwargs=False, unknown=RAISE)
     @bp.response(200, s.MessagePage)
     @answers(400, 404)
     def get(self, args, conversation_id):

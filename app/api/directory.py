@@ -1,6 +1,7 @@
 """The brand's directory (places, categories, teams, staff) and its report figures."""
 from flask import request
 from flask_smorest import abort
+from marshmallow import RAISE
 
 from app.api import bp
 from app.api import schemas as s
@@ -50,7 +51,7 @@ def list_staff():
 
 
 @bp.get("/reports")
-@bp.arguments(s.ReportQuery, location="query", as_kwargs=False)
+@bp.arguments(s.ReportQuery, location="query", as_kwargs=False, unknown=RAISE)
 @bp.response(200, s.Report)
 @answers()
 def get_report(_args):

@@ -11,8 +11,13 @@ PAGE_MAX = 100
 MESSAGES_PAGE_MAX = 200
 CURSOR_MAX = 500
 
-def Id(**kw):  # noqa: N802 - a field factory, read like the field classes
-    return fields.Integer(strict=True, validate=validate.Range(1, ID_MAX), **kw)
+def Id(strict=True, **kw):  # noqa: N802 - a field factory, read like the field classes
+    """An id: in a JSON body a number (strict: "3" is refused), in a query string its digits."""
+    return fields.Integer(strict=strict, validate=validate.Range(1, ID_MAX), **kw)
+
+
+def QueryId(**kw):  # noqa: N802
+    return Id(strict=False, **kw)
 
 
 def Stamp(**kw):  # noqa: N802
@@ -87,12 +92,12 @@ class MessagePage(Schema):
 
 class ConversationQuery(Strict):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    touchpoint_id = Id()
+    touchpoint_id = QueryId()
     category = Text(SLUG_MAX)
     sentiment = fields.String(validate=validate.OneOf(SENTIMENTS))
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
-    assignee_id = Id()
-    team_id = Id()
+    assignee_id = QueryId()
+    team_id = QueryId()
     updated_since = fields.AwareDateTime(
         default_timezone=None, metadata={"description": "ISO 8601 with a zone, e.g. "
                                                         "2026-12-01T08:00:00Z"})
@@ -165,10 +170,10 @@ class ReportQuery(Strict):
         ("today", "7d", "30d", "custom")))
     start = fields.Date(metadata={"description": "first day of a custom period"})
     end = fields.Date(metadata={"description": "last day of a custom period"})
-    touchpoint = Id()
-    category = Id()
-    team = Id()
-    agent = Id()
+    touchpoint = QueryId()
+    category = QueryId()
+    team = QueryId()
+    agent = QueryId()
 
 
 class Report(Schema):

@@ -123,6 +123,7 @@ def reply(conversation, staff, body, client_id=None):
 def add_note(conversation, staff, body):
     """Add a private note that the customer never sees; return it."""
     note = conversation.add_message("staff", body, staff=staff, internal=True)
+    conversation.updated_at = note.created_at  # a CRM's "updated since" sees notes too
     db.session.commit()
     _changed(conversation)
     return note
