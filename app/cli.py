@@ -132,6 +132,75 @@ def staff_reset_link_command(email):
         click.echo(reset_link(staff))
 
 
+@main.group("token")
+def token_group():
+    """API tokens for a brand's CRM or scripts."""
+
+
+def _brand_or_exit(slug):
+    from app.extensions import db
+    from models import Brand
+    brand = db.session.scalar(db.select(Brand).filter_by(slug=slug))
+    if brand is None:
+        click.echo(f"Error: there is no brand {slug!r} (kulak brand list shows them).", err=True)
+        sys.exit(2)
+    return brand
+
+
+@token_group.command("create")
+@click.argument("brand_slug", metavar="BRAND")
+@click.argument("name")
+@click.option("--read-only", is_flag=True, help="The token may read, never write.")
+@with_appcontext
+def token_create_command(brand_slug, name, read_only):
+    """Create an API token for BRAND named NAME; print it (once) as the last line."""
+    from app.admin.api_tokens import create_token
+    from models.api import TOKEN_NAME_MAX
+    _prepare_database()
+    brand, name = _brand_or_exit(brand_slug), name.strip()
+    if not 0 < len(name) <= TOKEN_NAME_MAX:
+        click.echo(f"Error: a token's name has 1 to {TOKEN_NAME_MAX} characters.", err=True)
+        sys.exit(2)
+    token, plain = create_token(brand.id, name, read_only)
+    mode = "read-only" if read_only else "read-write"
+    click.echo(f"Token {token.id} ({name}, {mode}) created for {brand.slug}; it is not shown "
+               "again:")
+    click.echo(plain)
+
+
+@token_group.command("list")
+@click.argument("brand_slug", metavar="BRAND")
+@with_appcontext
+def token_list_command(brand_slug):
+    """List BRAND's API tokens: id, name, start, mode, last use, revocation."""
+    from models import ApiToken
+    _prepare_database()
+    for token in ApiToken.for_brand(_brand_or_exit(brand_slug).id):
+        click.echo("\t".join(str(part) for part in (
+            token.id, token.name, token.hint + "…", "read-only" if token.read_only
+            else "read-write", token.last_used_at or "never used",
+            f"revoked {token.revoked_at}" if token.revoked_at else "active")))
+
+
+@token_group.command("revoke")
+@click.argument("brand_slug", metavar="BRAND")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke_command(brand_slug, token_id):
+    """Revoke BRAND's token TOKEN_ID: the next request that carries it is refused."""
+    from app.admin.api_tokens import revoke_token
+    from app.extensions import db
+    from models import ApiToken
+    _prepare_database()
+    brand = _brand_or_exit(brand_slug)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.brand_id != brand.id:
+        click.echo(f"Error: {brand.slug} has no token {token_id}.", err=True)
+        sys.exit(2)
+    revoke_token(token)
+    click.echo(f"Token {token_id} ({token.name}) revoked.")
+
+
 @main.command("worker")
 @with_appcontext
 def worker_command():

@@ -30,6 +30,7 @@ def admin_page_context():
 
 
 from app.admin import (  # noqa: E402,F401
+    api_tokens,
     brand,
     canned,
     categories,

@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -27,6 +28,7 @@ from wtforms.validators import (
 from app.core import egress
 from app.core.forms import Form
 from app.core.validators import TOO_LONG, strip
+from models.api import TOKEN_NAME_MAX
 from models.brand import WEEKDAYS
 from models.common import LABEL_MAX, MESSAGE_MAX
 from models.webhook import WEBHOOK_URL_MAX
@@ -92,6 +94,13 @@ class WebhookForm(Form):
         SelectChoice("conversation.escalated", _l("A conversation is escalated")),
         SelectChoice("conversation.resolved", _l("A conversation is resolved"))],
         validators=[DataRequired(message=_l("Please choose at least one event."))])
+
+
+class ApiTokenForm(Form):
+    name = StringField(_l("Name"), filters=[strip], validators=[
+        DataRequired(message=_l("Please name the token after what uses it, e.g. the CRM.")),
+        Length(max=TOKEN_NAME_MAX, message=TOO_LONG)])
+    read_only = BooleanField(_l("Read-only (it may read, never write)"), default=True)
 
 
 MINUTES = [NumberRange(min=1, max=10080, message=_l("Please give between 1 and 10080 minutes "

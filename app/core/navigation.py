@@ -17,6 +17,7 @@ NAVIGATION = (
     ("admin.teams", _l("Teams"), "teams.edit"),
     ("admin.index", _l("Brand setup"), "brand.setup"),
     ("admin.mail", _l("Mail"), "mail.test"),
+    ("admin.api_tokens", _l("API tokens"), "api.tokens"),
     ("inbox.alert_settings", _l("My alerts"), "inbox.work"),
     ("inbox.profile", _l("My profile"), "inbox.work"),
 )

@@ -16,6 +16,7 @@ from app.core.navigation import NAVIGATION
 from app.core.permissions import PERMISSIONS, can, permission_of, roles_with
 from app.demo import STAFF
 from models import (
+    ApiToken,
     CannedReply,
     Category,
     EscalationLevel,
@@ -50,7 +51,7 @@ SETTINGS = {"/admin/canned": "canned.edit", "/admin/routing": "routing.edit",
             "/admin/model": "model.retrain"}
 BRAND_OWNED = {"touchpoint_id": Touchpoint, "category_id": Category, "rule_id": RoutingRule,
                "level_id": EscalationLevel, "webhook_id": Webhook, "canned_id": CannedReply,
-               "team_id": Team, "invitation_id": Invitation}
+               "team_id": Team, "invitation_id": Invitation, "token_id": ApiToken}
 
 
 def ids(brand_id, walker):
@@ -111,7 +112,8 @@ def demo_settings(demo):
     db.session.add_all([Webhook(brand_id=demo.id, url="https://crm.example/in",
                                 events=["conversation.created"]),
                         CannedReply(brand_id=demo.id, title="Hours", body="Open 24 hours."),
-                        invitation])
+                        invitation,
+                        ApiToken.issue(demo.id, "CRM", True)[0]])
     db.session.commit()
     return demo
 

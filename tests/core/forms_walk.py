@@ -15,6 +15,7 @@ from werkzeug.routing.converters import AnyConverter
 
 from models import (
     AlertTarget,
+    ApiToken,
     CannedReply,
     Category,
     Conversation,
@@ -40,7 +41,8 @@ SIGNED_OUT = {"inbox.login", "inbox.forgot_password", "inbox.set_password",
 NOT_PAGES = ("static", "vendor_file", "realtime.", "api.")
 BRAND_OWNED = {"touchpoint_id": Touchpoint, "category_id": Category, "rule_id": RoutingRule,
                "level_id": EscalationLevel, "webhook_id": Webhook, "canned_id": CannedReply,
-               "team_id": Team, "invitation_id": Invitation, "conversation_id": Conversation}
+               "team_id": Team, "invitation_id": Invitation, "token_id": ApiToken,
+               "conversation_id": Conversation}
 # Attributes that may hold what a person typed: the value of a field, a tooltip, a label.
 TEXT_ATTRIBUTES = {"value", "title", "alt", "placeholder", "aria-label", "content",
                    "data-label"}

@@ -12,7 +12,7 @@ import redis
 from sqlalchemy import select
 
 from app.demo import DEMO_SLUG
-from models import CannedReply, Invitation, OneTimeLink, StaffMember, Webhook, db
+from models import ApiToken, CannedReply, Invitation, OneTimeLink, StaffMember, Webhook, db
 from tests.core.forms_walk import SIGNED_OUT, described, discover, row_ids, rules, urls
 from tests.inbox.staff import Staff, conversation, form_values, soup
 
@@ -91,7 +91,8 @@ def walk(app, demo, monkeypatch, caplog, http_receiver):
     invitation = Invitation(brand_id=demo.id, email="invited@demo.example", role="agent")
     db.session.add_all([invitation, Webhook(brand_id=demo.id, url="https://crm.example/in",
                                             events=["conversation.created"]),
-                        CannedReply(brand_id=demo.id, title="Hours", body="Open 24 hours.")])
+                        CannedReply(brand_id=demo.id, title="Hours", body="Open 24 hours."),
+                        ApiToken.issue(demo.id, "CRM", True)[0]])
     values = {"inbox.accept_invitation:token": invitation.renew(),
               "inbox.set_password:token": OneTimeLink.issue(agent, "set_password")[1]}
     db.session.commit()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.demo import DEMO_SLUG
 from models import (
     AlertTarget,
+    ApiToken,
     CannedReply,
     Conversation,
     Invitation,
@@ -239,6 +240,7 @@ def staged(app, demo, monkeypatch):
     db.session.add_all([invitation, Webhook(brand_id=demo.id, url="https://crm.example/in",
                                             events=["conversation.created"]),
                         CannedReply(brand_id=demo.id, title="Hours", body="Open 24 hours."),
+                        ApiToken.issue(demo.id, "CRM", True)[0],
                         AlertTarget(brand_id=demo.id, staff_id=admin.id, label="Pager",
                                     url="json://127.0.0.1:9/pager")])
     tokens = {"inbox.accept_invitation:token": invitation.renew(),
