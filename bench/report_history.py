@@ -49,11 +49,11 @@ def generate(schema, conversations, per_conversation, log):
         timed("conversation", """
             INSERT INTO conversation (brand_id, touchpoint_id, token, status, category_id,
                 sentiment, urgency, intent, assignee_id, team_id, language, created_at,
-                last_message_at, waiting_since, first_response_at, resolved_at, resolved_count,
+                last_message_at, updated_at, waiting_since, first_response_at, resolved_at, resolved_count,
                 tag_details, escalated_level)
             SELECT %(brand)s,
                 (%(touchpoints)s::int[])[1 + floor(r_tp * cardinality(%(touchpoints)s::int[]))::int],
-                md5(random()::text) || g, status,
+                md5(random()::text || g), status,
                 (%(categories)s::int[])[1 + floor(r_cat * cardinality(%(categories)s::int[]))::int],
                 CASE WHEN r_sent < 0.35 THEN 'positive' WHEN r_sent < 0.75 THEN 'neutral'
                      ELSE 'negative' END,
@@ -66,6 +66,7 @@ def generate(schema, conversations, per_conversation, log):
                 CASE WHEN r_as < 0.02 THEN NULL ELSE (%(teams)s::int[])[1] END,
                 CASE WHEN r_lang < 0.8 THEN 'en' ELSE 'tr' END,
                 created,
+                greatest(created, coalesce(resolved, first_response, created)),
                 greatest(created, coalesce(resolved, first_response, created)),
                 CASE WHEN status = 'open' AND first_response IS NULL THEN created END,
                 first_response, resolved, CASE WHEN status = 'resolved' THEN 1 ELSE 0 END,

@@ -5,6 +5,7 @@ import re
 from sqlalchemy import select
 
 from models import (
+    ApiToken,
     Brand,
     CannedReply,
     Category,
@@ -23,7 +24,7 @@ from models import (
 MODELS = {"touchpoint_id": Touchpoint, "category_id": Category, "survey_id": Survey,
           "rule_id": RoutingRule, "level_id": EscalationLevel, "webhook_id": Webhook,
           "canned_id": CannedReply, "team_id": Team, "staff_id": StaffMember,
-          "invitation_id": Invitation}
+          "invitation_id": Invitation, "token_id": ApiToken}
 # What a form on these pages could carry: whatever a view reads, it finds something to act on.
 FORM = {"name": "Taken over", "label": "Taken over", "slug": "taken-over", "kind": "room",
         "labels_en": "Taken over", "label_en": "Taken over", "prompt_en": "Taken over?",
@@ -46,14 +47,14 @@ def snapshot():
 
 
 def with_settings(brand_id):
-    """Give the brand what a new brand lacks: a webhook, a canned reply, an invitation."""
+    """Give the brand what a new brand lacks: a webhook, a canned reply, a token, an invitation."""
     invitation = Invitation(brand_id=brand_id, email=f"invited-{brand_id}@example.com",
                             role="agent")
     invitation.renew()
     db.session.add_all([Webhook(brand_id=brand_id, url="https://crm.example/in",
                                 events=["conversation.created"]),
                         CannedReply(brand_id=brand_id, title="Hours", body="Open 24 hours."),
-                        invitation])
+                        ApiToken.issue(brand_id, "CRM", True)[0], invitation])
     db.session.commit()
 
 
