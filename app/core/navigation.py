@@ -13,11 +13,11 @@ NAVIGATION = (
     ("admin.escalation_policy", _l("Escalation"), "escalation.edit"),
     ("admin.tagging_model", _l("Tagging model"), "model.retrain"),
     ("admin.webhooks", _l("Webhooks"), "webhooks.edit"),
+    ("admin.api_tokens", _l("API tokens"), "api.tokens"),
     ("admin.staff", _l("Staff"), "staff.manage"),
     ("admin.teams", _l("Teams"), "teams.edit"),
     ("admin.index", _l("Brand setup"), "brand.setup"),
     ("admin.mail", _l("Mail"), "mail.test"),
-    ("admin.api_tokens", _l("API tokens"), "api.tokens"),
     ("inbox.alert_settings", _l("My alerts"), "inbox.work"),
     ("inbox.profile", _l("My profile"), "inbox.work"),
 )
