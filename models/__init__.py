@@ -26,6 +26,7 @@ from models.access import Invitation, OneTimeLink, StaffSession  # noqa: E402
 from models.alerting import AlertDelivery, AlertTarget, OutboxEvent  # noqa: E402
 from models.api import ApiToken, IdempotentRequest  # noqa: E402
 from models.brand import Brand, Category, Touchpoint  # noqa: E402
+from models.contact import Contact, ContactVerification, CustomerNotice, Erasure  # noqa: E402
 from models.conversation import Conversation, Message, TagCorrection  # noqa: E402
 from models.escalation import Escalation, EscalationLevel  # noqa: E402
 from models.mail import OutgoingMail  # noqa: E402
@@ -41,4 +42,5 @@ __all__ = [
     "Survey", "Question", "SurveyResponse", "Answer", "TagCorrection", "CannedReply", "TaggerVersion",
     "RoutingRule", "Rating", "AlertTarget", "OutboxEvent", "AlertDelivery", "Escalation", "EscalationLevel",
     "Webhook", "WebhookDelivery", "OneTimeLink", "Invitation", "OutgoingMail", "StaffSession",
+    "Contact", "ContactVerification", "CustomerNotice", "Erasure",
 ]

@@ -10,6 +10,7 @@ from models.common import LABEL_MAX, NAME_MAX, SLUG_MAX, localized, utcnow
 
 TOUCHPOINT_KINDS = ("room", "table", "kiosk", "web", "link")
 DEFAULT_COLOUR = "#23395d"
+SMS_URL_MAX = 500
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -47,6 +48,11 @@ class Brand(db.Model):
     # "#rrggbb" of the bar and buttons of its customer pages.
     colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_COLOUR,
                                         server_default=DEFAULT_COLOUR)
+    # An Apprise SMS URL (twilio://, vonage://, json:// to a gateway...) for customers' links
+    # and replies by SMS; typed by staff, so every send goes through the egress policy.
+    sms_url: Mapped[str | None] = mapped_column(String(SMS_URL_MAX))
+    # How long after the first staff reply a customer who is away gets the replies they missed.
+    away_delay_seconds: Mapped[int] = mapped_column(default=120, server_default="120")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     touchpoints: Mapped[list["Touchpoint"]] = relationship(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 from sqlalchemy.orm.attributes import set_committed_value
@@ -85,12 +86,29 @@ class Conversation(db.Model):
     staff_seen_message_id: Mapped[int | None] = mapped_column()
     # The highest escalation level that has fired (1 = the first), shown in the inbox.
     escalated_level: Mapped[int | None] = mapped_column()
+    # Where the customer asked to be reached ("email" or "sms", and the address they gave on
+    # this page): unverified, so it never joins this conversation to anyone else's.
+    reach_channel: Mapped[str | None] = mapped_column(String(5))
+    reach_address: Mapped[str | None] = mapped_column(String(CONTACT_MAX))
+    # The customer's choice on the page: staff replies they miss are sent to that address.
+    reach_replies: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # The brand's contact, once the customer pressed the button of a link sent to the address.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    # The newest message the customer has had on screen (a page, a frame or a live push).
+    customer_seen_message_id: Mapped[int | None] = mapped_column()
+    # The newest staff reply sent to them by mail or SMS: the next message starts after it.
+    notified_message_id: Mapped[int | None] = mapped_column()
+    # When the message with the replies they missed goes: set by the first reply of a window.
+    away_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When an admin erased its personal data (its figures stay for reports).
+    erased_at: Mapped[datetime | None] = mapped_column()
 
     brand: Mapped["Brand"] = relationship()  # noqa: F821
     touchpoint: Mapped["Touchpoint | None"] = relationship()  # noqa: F821
     category: Mapped["Category | None"] = relationship()  # noqa: F821
     assignee: Mapped["StaffMember | None"] = relationship()  # noqa: F821
     team: Mapped["Team | None"] = relationship()  # noqa: F821
+    contact: Mapped["Contact | None"] = relationship()  # noqa: F821
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan")
     survey_responses: Mapped[list["SurveyResponse"]] = relationship(  # noqa: F821
@@ -213,6 +231,16 @@ class Conversation(db.Model):
         message = Message(**row)
         set_committed_value(message, "conversation", self)  # no cascade into the session
         return message
+
+    @classmethod
+    def customer_saw(cls, conversation_id, message_id):
+        """Record that the customer has had `message_id` on screen (never moves back; not
+        committed). Not an update of the conversation for the API: its updated_at stays."""
+        if not message_id:
+            return
+        db.session.execute(update(cls).where(cls.id == conversation_id, db.or_(
+            cls.customer_seen_message_id.is_(None), cls.customer_seen_message_id < message_id))
+            .values(customer_seen_message_id=message_id, updated_at=cls.updated_at))
 
     def last_customer_message_id(self):
         return db.session.scalar(db.select(db.func.max(Message.id)).filter_by(

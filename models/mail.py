@@ -9,7 +9,8 @@ from models.common import EMAIL_MAX, utcnow
 
 # queued -> sending (one run has claimed the attempt) -> sent, or queued again, or failed.
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
-MAIL_PURPOSES = ("invitation", "reset", "test", "transcript")
+# transcript: a customer's conversation link; replies: staff replies a customer missed.
+MAIL_PURPOSES = ("invitation", "reset", "test", "transcript", "replies")
 SUBJECT_MAX = 200
 ERROR_MAX = 500
 
