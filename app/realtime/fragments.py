@@ -15,14 +15,27 @@ from models import Conversation, StaffMember, db
 def customer_view(conversation, typing_name=None, with_rating=True):
     """Render the customer's message list (and who is typing, and the rating question),
     swapped in by id."""
+    return _customer_view(conversation, typing_name, with_rating)[0]
+
+
+def customer_resync(conversation):
+    """Render the customer's fragments for a socket that (re)connects: they see it all now."""
+    html, last_id = _customer_view(conversation, None, True)
+    customer_saw(conversation.id, last_id)
+    return html
+
+
+def _customer_view(conversation, typing_name, with_rating):
+    """Return (the customer's fragments, the newest message id they show)."""
     messages = conversation.messages_after(0)
+    last_id = messages[-1].id if messages else 0
     # Rendered once for every page of the conversation: no client id of one page's own.
     rating = rating_context(conversation) if with_rating else {}
     with force_locale(conversation.language):
         return render_template(
             "widget/_live.html", conversation=conversation, brand=conversation.brand,
-            messages=messages, last_id=messages[-1].id if messages else 0, oob=True,
-            typing_name=typing_name, with_rating=with_rating, **rating)
+            messages=messages, last_id=last_id, oob=True,
+            typing_name=typing_name, with_rating=with_rating, **rating), last_id
 
 
 def staff_view(conversation, staff, typing_name=None):
@@ -61,7 +74,11 @@ def render(event, audience, socket):
     if audience == "customer":
         # Only a change of the conversation (resolved, reopened) redraws the rating question:
         # a typing line or a new message leaves a half-chosen answer alone.
-        return customer_view(conversation, typing_name=name, with_rating=kind == "conversation")
+        html, last_id = _customer_view(conversation, name, kind == "conversation")
+        if event.get("author") == "staff":
+            # The reply is on the customer's open page once sent: no mail or SMS for it.
+            return html, partial(customer_saw, conversation.id, last_id)
+        return html
     staff = db.session.get(StaffMember, socket.staff_id)
     if staff is None or not sees(staff, conversation):  # their touchpoints changed since
         return ""
@@ -74,6 +91,12 @@ def render(event, audience, socket):
         # is on their screen. Stamped after the send, so it costs the delivery nothing.
         return html, partial(mark_seen, conversation.id, event["customer_message_id"])
     return html
+
+
+def customer_saw(conversation_id, message_id):
+    """Record that the customer has had message `message_id` on screen."""
+    Conversation.customer_saw(conversation_id, message_id)
+    db.session.commit()
 
 
 def mark_seen(conversation_id, message_id):

@@ -20,7 +20,7 @@ from app.core.validators import bounded_id
 from app.extensions import db, sock
 from app.inbox.service import VIEWS
 from app.realtime import bp, conversation_event
-from app.realtime.fragments import customer_view, inbox_poke, render, staff_view
+from app.realtime.fragments import customer_resync, inbox_poke, render, staff_view
 from app.realtime.hub import LiveSocket
 from app.routing import service as routing
 from models import Conversation
@@ -92,7 +92,7 @@ def customer_socket(ws, token):
         return
     live = LiveSocket(ws, conversation.brand_id, conversation_id=conversation.id)
     _serve(ws, live, {f"conversation:{conversation.id}": "customer"},
-           lambda: customer_view(conversation), _typing(conversation, "customer",
+           lambda: customer_resync(conversation), _typing(conversation, "customer",
                                                         conversation.customer_name or ""))
 
 

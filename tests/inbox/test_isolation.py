@@ -315,6 +315,8 @@ def test_sockets_need_a_signed_in_same_site_browser_or_a_real_token(live):
 def test_a_forged_socket_message_closes_the_socket_and_changes_nothing(live, forged):
     server, rival, engine = live
     cookie = cookie_of(server, "agent@demo.example")  # signing in starts a session: before
+    # Opening the customer's socket shows them their messages (their seen stamp): before too.
+    assert talk(server, f"/c/{rival['tokens'][0]}/ws")[1] is None
     before = snapshot(engine)
     frames, code = talk(server, f"/c/{rival['tokens'][0]}/ws", say=forged)
     assert code == 1008 and len(frames) == 1 and "Rival customer secret" in frames[0]
