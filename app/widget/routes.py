@@ -9,9 +9,12 @@ from app.core.rendering import page_or_fragment, see_other, wants_fragment
 from app.core.security import allow_framing_by, no_store
 from app.core.validators import bounded_id
 from app.extensions import limiter
+from app.reach import link
 from app.widget import bp, satisfaction, service
 from app.widget.forms import HelpForm, MessageForm, survey_answers, survey_form
+from app.widget.reach_forms import ReachForm
 from models import Brand, Conversation, Survey, db
+from models.common import CONTACT_MAX
 
 
 def customer_post_limit():
@@ -135,13 +138,29 @@ def load_conversation(token):
     return conversation
 
 
-def _conversation_context(conversation, form=None, rating_error=None):
+def _reach_context(conversation, form=None, error=None):
+    """Return what widget/_reach.html shows: the way back, when the brand can send at all."""
+    state = link.reach_state(conversation)
+    if state["reach_channels"]:
+        state["reach_form"] = form or ReachForm(formdata=None, address=conversation.reach_address,
+                                                replies=conversation.reach_replies)
+    return {**state, "reach_error": error, "reach_max": CONTACT_MAX}
+
+
+def _conversation_context(conversation, form=None, rating_error=None, reach_form=None,
+                          reach_error=None, seen=True):
+    """Return the conversation page's context; `seen`: the page shows its messages."""
     messages = conversation.messages_after(0)
+    last_id = messages[-1].id if messages else 0
+    if seen:
+        # Replies the customer has had on screen are not sent to them by mail or SMS.
+        Conversation.customer_saw(conversation.id, last_id)
+        db.session.commit()
     return {"conversation": conversation, "brand": conversation.brand,
-            "touchpoint": conversation.touchpoint, "messages": messages,
-            "last_id": messages[-1].id if messages else 0,
+            "touchpoint": conversation.touchpoint, "messages": messages, "last_id": last_id,
             "form": form or MessageForm(formdata=None, client_id=_new_client_id()),
-            **satisfaction.rating_context(conversation, _new_client_id(), rating_error)}
+            **satisfaction.rating_context(conversation, _new_client_id(), rating_error),
+            **_reach_context(conversation, reach_form, reach_error)}
 
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
@@ -200,4 +219,5 @@ def rating(token):
         return see_other(back)
     return page_or_fragment("widget/conversation.html", "widget/_rating.html",
                             status=422 if error else 200,
-                            **_conversation_context(conversation, rating_error=error))
+                            **_conversation_context(conversation, rating_error=error,
+                                                    seen=not wants_fragment()))

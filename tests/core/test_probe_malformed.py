@@ -12,7 +12,16 @@ import redis
 from sqlalchemy import select
 
 from app.demo import DEMO_SLUG
-from models import ApiToken, CannedReply, Invitation, OneTimeLink, StaffMember, Webhook, db
+from models import (
+    ApiToken,
+    CannedReply,
+    ContactVerification,
+    Invitation,
+    OneTimeLink,
+    StaffMember,
+    Webhook,
+    db,
+)
 from tests.core.forms_walk import SIGNED_OUT, described, discover, row_ids, rules, urls
 from tests.inbox.staff import Staff, conversation, form_values, soup
 
@@ -94,7 +103,8 @@ def walk(app, demo, monkeypatch, caplog, http_receiver):
                         CannedReply(brand_id=demo.id, title="Hours", body="Open 24 hours."),
                         ApiToken.issue(demo.id, "CRM", True)[0]])
     values = {"inbox.accept_invitation:token": invitation.renew(),
-              "inbox.set_password:token": OneTimeLink.issue(agent, "set_password")[1]}
+              "inbox.set_password:token": OneTimeLink.issue(agent, "set_password")[1],
+              "vtoken": ContactVerification.issue(convo, "email", "guest@example.com")[1]}
     db.session.commit()
     admin = Staff(app, "admin@demo.example")
     admin.client.post("/inbox/alerts", data={"csrf_token": admin.token, "label": "Pager",
