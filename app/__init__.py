@@ -23,6 +23,7 @@ def create_app(overrides=None, environ=None):
 
     from app import alerts, api, realtime
     from app.core import assets, i18n, navigation, permissions, rendering, security
+    from app.reach import away
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -33,6 +34,7 @@ def create_app(overrides=None, environ=None):
     sock.init_app(app)
     alerts.init_app(app)  # first: a new conversation's alert is queued before anything else
     realtime.init_app(app)
+    away.init_app(app)  # after realtime: a reply's page push goes first
     security.init_app(app)
     i18n.init_app(app)
     assets.init_app(app)

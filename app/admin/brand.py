@@ -9,6 +9,8 @@ from app.core.rendering import see_other
 
 # What is asked once a conversation is resolved, and what reports measure against.
 SATISFACTION = ("rating_mode", "rating_days", "response_target_minutes", "visit_minutes")
+# A stored SMS gateway is shown by its scheme and last characters: its URL holds a token.
+SHOWN_TAIL = 4
 
 
 @bp.get("/")
@@ -28,7 +30,16 @@ def _brand_form(brand):
         "expected_response_minutes": brand.expected_response_minutes,
         "timezone": brand.timezone, "embed_origins": "\n".join(brand.embed_origins),
         "colour": brand.colour, "idle_timeout_minutes": brand.idle_timeout_minutes,
+        "away_minutes": max(1, round(brand.away_delay_seconds / 60)),
         **{name: getattr(brand, name) for name in SATISFACTION}})
+
+
+def masked_url(url):
+    """Return a stored secret URL as its scheme and last few characters, or None."""
+    if not url:
+        return None
+    scheme, _sep, rest = url.partition("://")
+    return f"{scheme}://…{rest[-SHOWN_TAIL:]}" if len(rest) > 3 * SHOWN_TAIL else f"{scheme}://…"
 
 
 @bp.route("/brand", methods=["GET", "POST"])
@@ -47,8 +58,12 @@ def brand_settings():
             colour=form.colour.data, idle_timeout_minutes=form.idle_timeout_minutes.data,
             rating_mode=form.rating_mode.data, rating_days=form.rating_days.data,
             response_target_minutes=form.response_target_minutes.data,
-            visit_minutes=form.visit_minutes.data)
+            visit_minutes=form.visit_minutes.data,
+            # An empty box keeps the stored gateway, which the page never shows back.
+            sms_url="" if form.remove_sms_url.data else form.sms_url.data or None,
+            away_delay_seconds=form.away_minutes.data * 60)
         flash(_("Saved."))
         return see_other(url_for("admin.brand_settings"))
     status = 422 if form.errors else 200
-    return render_template("admin/brand.html", brand=brand, form=form), status
+    return render_template("admin/brand.html", brand=brand, form=form,
+                           sms_shown=masked_url(brand.sms_url)), status

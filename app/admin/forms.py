@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     IntegerField,
     SelectField,
     StringField,
@@ -22,6 +23,8 @@ from wtforms.validators import (
 
 from app.core.forms import Form
 from app.core.validators import COLOUR, TOO_LONG, origin_problem, strip
+from app.reach import sending
+from models.brand import SMS_URL_MAX
 from models.common import LABEL_MAX, NAME_MAX, ORIGIN_MAX
 from models.satisfaction import RATING_MODES
 
@@ -94,6 +97,20 @@ class BrandForm(Form):
         _l("A visit lasts about (minutes)"), 5, 1440,
         _l("Please say about how many minutes a visit lasts."),
         _l("Please give a visit length between 5 and 1440 minutes (a day)."))
+
+    # Never filled in from the stored gateway: its URL holds the provider's token.
+    sms_url = StringField(_l("SMS gateway (an Apprise URL)"), filters=[strip], validators=[
+        Optional(), Length(max=SMS_URL_MAX, message=TOO_LONG)])
+    remove_sms_url = BooleanField(_l("Remove the SMS gateway"))
+    away_minutes = _whole_number(
+        _l("Send replies a customer missed after (minutes)"), 1, 60,
+        _l("Please say after how many minutes a customer gets the replies they missed."),
+        _l("Please give between 1 and 60 minutes."))
+
+    def validate_sms_url(self, field):
+        problem = field.data and sending.sms_url_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def validate_timezone(self, field):
         if field.data not in available_timezones():

@@ -88,9 +88,11 @@ def relay(events, new_conversation_ids=None):
 
 def sweep_forever(app, stop=None):
     """Relay what the web processes could not (Redis was down), and queue overdue escalation
-    levels, webhook attempts and mail, every second (the worker's sweep process)."""
+    levels, webhook attempts, mail, SMS and missed replies, every second (the worker's sweep
+    process)."""
     from app import mail
     from app.alerts import escalation, service, webhooks
+    from app.reach import away, sending
     while stop is None or not stop.is_set():
         with app.app_context():
             try:
@@ -102,6 +104,8 @@ def sweep_forever(app, stop=None):
                 webhooks.queue_overdue()
                 service.queue_held_and_due(SWEEP_GRACE)
                 mail.queue_stalled()
+                sending.queue_stalled_sms(SWEEP_GRACE)
+                away.queue_overdue(SWEEP_GRACE)
             except Exception as error:  # noqa: BLE001 - the database may be restarting
                 if outage.is_outage(error):
                     outage.noted(app, error)  # one line per outage, then try again

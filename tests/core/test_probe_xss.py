@@ -68,7 +68,7 @@ SHAPED = (
 # What a person types in a field the payload is not in, so that the form is accepted.
 # By the field's name (an alert target's address is a text field), else by its type.
 PLAIN = {"url": "json://127.0.0.1:9/probe", "contact": "", "emails": "probe@example.com",
-         "slug": "", "embed_origins": "", "type:email": "probe@example.com",
+         "slug": "", "embed_origins": "", "sms_url": "", "type:email": "probe@example.com",
          "type:url": "https://probe.example/in"}
 HTMX = {"HX-Request": "true"}
 ANY_CASE = re.compile(MARKER.pattern, re.IGNORECASE)  # an email address is lower-cased
@@ -245,6 +245,8 @@ def staged(app, demo, monkeypatch):
                                     url="json://127.0.0.1:9/pager")])
     tokens = {"inbox.accept_invitation:token": invitation.renew(),
               "inbox.set_password:token": OneTimeLink.issue(agent, "set_password")[1]}
+    # A gateway (never reached: its jobs stay queued), so the customer's page asks for a phone.
+    demo.sms_url = "json://127.0.0.1:9/sms"
     db.session.commit()
     yield tokens
     connection.flushdb()
@@ -254,7 +256,9 @@ def customer_values(demo_id, extra):
     """Every place's slug and every conversation's token, read afresh."""
     slugs = list(db.session.scalars(select(Touchpoint.slug).filter_by(brand_id=demo_id)))
     tokens = list(db.session.scalars(select(Conversation.token).filter_by(brand_id=demo_id)))
-    return {"brand_slug": DEMO_SLUG, "tp_slug": slugs, "token": tokens, "fmt": "svg", **extra}
+    # A verification link nobody was sent: its page says the link no longer works.
+    return {"brand_slug": DEMO_SLUG, "tp_slug": slugs, "token": tokens, "fmt": "svg",
+            "vtoken": "x" * 43, **extra}
 
 
 def test_the_xss_corpus_in_every_field_is_shown_as_text_everywhere(app, demo, staged, caplog):
