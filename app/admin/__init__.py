@@ -37,6 +37,7 @@ from app.admin import (  # noqa: E402,F401
     escalation,
     mail,
     model,
+    privacy,
     routing,
     staff,
     surveys,

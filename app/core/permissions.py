@@ -37,6 +37,10 @@ PERMISSIONS = {
     "mail.test": ("admin", _l("See outgoing mail and send a test mail")),
     # Tokens act for the whole brand (a CRM reads every conversation): admins alone.
     "api.tokens": ("admin", _l("Create and revoke the brand's API tokens")),
+    # A customer's name and note are what staff know of them, as the conversation is.
+    "contacts.edit": ("agent", _l("Add a name and a note to a customer's contact")),
+    # Everything Kulak holds on a person, and its erasure: admins alone.
+    "privacy.manage": ("admin", _l("Export and erase a customer's personal data")),
 }
 
 

@@ -6,6 +6,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 from app.inbox import (  # noqa: E402,F401
     alerts,
     auth,
+    contacts,
     invitations,
     moved,
     profile,

@@ -8,7 +8,15 @@ from wtforms.fields.choices import SelectChoice
 from app.core.forms import ActionForm
 from app.core.scoping import who_may_hold
 from app.inbox import service
-from app.inbox.forms import InsertCannedForm, NoteForm, ReplyForm, TagForm, TransferForm
+from app.inbox.forms import (
+    ContactForm,
+    InsertCannedForm,
+    NoteForm,
+    ReplyForm,
+    TagForm,
+    TransferForm,
+)
+from app.reach import contacts
 from models import CannedReply, StaffMember, Team, db
 
 
@@ -42,6 +50,13 @@ def insert_canned_form(staff, **kwargs):
     return form
 
 
+def contact_form(conversation):
+    """Return the contact form filled with what staff know of the conversation's contact."""
+    contact = conversation.contact
+    return ContactForm(formdata=None, name=contact.name if contact else None,
+                       note=contact.note if contact else None)
+
+
 def conversation_context(conversation, staff, **forms):
     """Return the template context of a conversation, with fresh forms where none are given."""
     return {
@@ -56,4 +71,8 @@ def conversation_context(conversation, staff, **forms):
         "canned_form": insert_canned_form(staff, formdata=None),
         "action_form": ActionForm(formdata=None), "tag_form": TagForm(formdata=None),
         "action_error": forms.get("action_error"),
+        # The verified contact only: what the customer typed joins them to nobody.
+        "contact": conversation.contact,
+        "earlier": contacts.earlier_conversations(conversation, staff, str(get_locale())),
+        "contact_form": forms.get("contact_form") or contact_form(conversation),
     }

@@ -23,7 +23,8 @@ from app.core import egress
 from app.core.forms import Form
 from app.core.validators import CLIENT_ID_PATTERN, EMAIL, TOO_LONG, strip
 from models.alerting import ALERT_URL_MAX
-from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX
+from models.common import EMAIL_MAX, LABEL_MAX, MESSAGE_MAX, NAME_MAX
+from models.contact import NOTE_MAX
 from models.conversation import TAG_FIELDS
 
 
@@ -105,3 +106,12 @@ class QuietHoursForm(Form):
                                               "quiet hours, or leave both empty."))
             return False
         return valid
+
+
+class ContactForm(Form):
+    """What staff know of a verified contact: empty fields clear it."""
+
+    name = StringField(_l("Name"), filters=[strip], validators=[
+        Optional(), Length(max=NAME_MAX, message=TOO_LONG)])
+    note = TextAreaField(_l("Note"), filters=[strip], validators=[
+        Optional(), Length(max=NOTE_MAX, message=TOO_LONG)])

@@ -9,6 +9,8 @@ from models import (
     Brand,
     CannedReply,
     Category,
+    Contact,
+    Conversation,
     EscalationLevel,
     Invitation,
     Question,
@@ -24,7 +26,8 @@ from models import (
 MODELS = {"touchpoint_id": Touchpoint, "category_id": Category, "survey_id": Survey,
           "rule_id": RoutingRule, "level_id": EscalationLevel, "webhook_id": Webhook,
           "canned_id": CannedReply, "team_id": Team, "staff_id": StaffMember,
-          "invitation_id": Invitation, "token_id": ApiToken}
+          "invitation_id": Invitation, "token_id": ApiToken, "conversation_id": Conversation,
+          "contact_id": Contact}
 # What a form on these pages could carry: whatever a view reads, it finds something to act on.
 FORM = {"name": "Taken over", "label": "Taken over", "slug": "taken-over", "kind": "room",
         "labels_en": "Taken over", "label_en": "Taken over", "prompt_en": "Taken over?",
@@ -47,14 +50,20 @@ def snapshot():
 
 
 def with_settings(brand_id):
-    """Give the brand what a new brand lacks: a webhook, a canned reply, a token, an invitation."""
+    """Give the brand what a new brand lacks: a webhook, a canned reply, a token, an invitation,
+    a customer's contact and conversation."""
     invitation = Invitation(brand_id=brand_id, email=f"invited-{brand_id}@example.com",
                             role="agent")
     invitation.renew()
+    contact = Contact(brand_id=brand_id, channel="email", address=f"guest-{brand_id}@example.com")
+    db.session.add(contact)
+    db.session.flush()
+    customer = Conversation(brand_id=brand_id, contact_id=contact.id)
+    customer.add_message("customer", "Could I have more towels?")
     db.session.add_all([Webhook(brand_id=brand_id, url="https://crm.example/in",
                                 events=["conversation.created"]),
                         CannedReply(brand_id=brand_id, title="Hours", body="Open 24 hours."),
-                        ApiToken.issue(brand_id, "CRM", True)[0], invitation])
+                        ApiToken.issue(brand_id, "CRM", True)[0], invitation, customer])
     db.session.commit()
 
 

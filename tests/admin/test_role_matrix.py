@@ -19,6 +19,8 @@ from models import (
     ApiToken,
     CannedReply,
     Category,
+    Contact,
+    Conversation,
     EscalationLevel,
     Invitation,
     Question,
@@ -44,14 +46,16 @@ KNOWN = {"admin.index", "admin.brand_settings", "admin.touchpoint_edit", "admin.
          "admin.edit_canned", "admin.delete_canned", "admin.routing_rules",
          "admin.delete_routing_rule", "admin.escalation_policy", "admin.delete_escalation_level",
          "admin.business_hours", "admin.webhooks", "admin.delete_webhook", "admin.tagging_model",
-         "admin.retrain_model"}
+         "admin.retrain_model", "admin.export_conversation", "admin.export_contact",
+         "admin.erase_conversation", "admin.erase_contact"}
 # The settings pages that moved from /inbox, and the one permission each asks for.
 SETTINGS = {"/admin/canned": "canned.edit", "/admin/routing": "routing.edit",
             "/admin/escalation": "escalation.edit", "/admin/webhooks": "webhooks.edit",
             "/admin/model": "model.retrain"}
 BRAND_OWNED = {"touchpoint_id": Touchpoint, "category_id": Category, "rule_id": RoutingRule,
                "level_id": EscalationLevel, "webhook_id": Webhook, "canned_id": CannedReply,
-               "team_id": Team, "invitation_id": Invitation, "token_id": ApiToken}
+               "team_id": Team, "invitation_id": Invitation, "token_id": ApiToken,
+               "conversation_id": Conversation, "contact_id": Contact}
 
 
 def ids(brand_id, walker):
@@ -106,13 +110,19 @@ def slow_queue(app, monkeypatch):
 
 @pytest.fixture
 def demo_settings(demo):
-    """What the demo lacks for every page to act on: a webhook, a reply, an invitation."""
+    """What the demo lacks for every page to act on: a webhook, a reply, an invitation, a
+    customer's contact and conversation."""
     invitation = Invitation(brand_id=demo.id, email="invited@demo.example", role="agent")
     invitation.renew()
+    contact = Contact(brand_id=demo.id, channel="email", address="guest@example.com")
+    db.session.add(contact)
+    db.session.flush()
+    customer = Conversation(brand=demo, touchpoint=demo.touchpoints[0], contact_id=contact.id)
+    customer.add_message("customer", "Could I have more towels?")
     db.session.add_all([Webhook(brand_id=demo.id, url="https://crm.example/in",
                                 events=["conversation.created"]),
                         CannedReply(brand_id=demo.id, title="Hours", body="Open 24 hours."),
-                        invitation,
+                        invitation, customer,
                         ApiToken.issue(demo.id, "CRM", True)[0]])
     db.session.commit()
     return demo

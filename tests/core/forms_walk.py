@@ -18,6 +18,7 @@ from models import (
     ApiToken,
     CannedReply,
     Category,
+    Contact,
     Conversation,
     EscalationLevel,
     Invitation,
@@ -68,10 +69,28 @@ def row_ids(brand_id, walker_id, newest=False):
     found["staff_id"] = db.session.scalar(select(StaffMember.id).where(
         StaffMember.brand_id == brand_id, StaffMember.id != walker_id)
         .order_by(order(StaffMember.id)).limit(1))
+    found["contact_id"] = customer_contact(brand_id)
     # Alert targets are the signed-in person's own.
     found["target_id"] = db.session.scalar(select(AlertTarget.id).filter_by(
         staff_id=walker_id).order_by(order(AlertTarget.id)).limit(1))
     return found
+
+
+def customer_contact(brand_id):
+    """The id of the brand's contact; without one, the first conversation's customer becomes
+    one (as pressing a verification link makes them), so that its pages and form are walked."""
+    found = db.session.scalar(select(Contact.id).filter_by(brand_id=brand_id)
+                              .order_by(Contact.id).limit(1))
+    first = db.session.scalar(select(Conversation).filter_by(brand_id=brand_id)
+                              .order_by(Conversation.id).limit(1))
+    if found is not None or first is None:
+        return found
+    contact = Contact(brand_id=brand_id, channel="email", address=f"probe-{brand_id}@example.com")
+    db.session.add(contact)
+    db.session.flush()
+    first.contact_id, first.reach_channel, first.reach_address = contact.id, "email", contact.address
+    db.session.commit()
+    return contact.id
 
 
 def urls(rule, values):
