@@ -76,8 +76,9 @@ def render(event, audience, socket):
         # a typing line or a new message leaves a half-chosen answer alone.
         html, last_id = _customer_view(conversation, name, kind == "conversation")
         if event.get("author") == "staff":
-            # The reply is on the customer's open page once sent: no mail or SMS for it.
-            return html, partial(customer_saw, conversation.id, last_id)
+            # The reply is on the customer's open page once sent: no mail or SMS for it. The
+            # fragment is rendered once for all their sockets: the first send stamps it.
+            return html, once(partial(customer_saw, conversation.id, last_id))
         return html
     staff = db.session.get(StaffMember, socket.staff_id)
     if staff is None or not sees(staff, conversation):  # their touchpoints changed since
@@ -91,6 +92,16 @@ def render(event, audience, socket):
         # is on their screen. Stamped after the send, so it costs the delivery nothing.
         return html, partial(mark_seen, conversation.id, event["customer_message_id"])
     return html
+
+
+def once(work):
+    """Return `work` to run after the first of several sends, and not after the others."""
+    pending = [work]
+
+    def run():
+        if pending:
+            pending.pop()()
+    return run
 
 
 def customer_saw(conversation_id, message_id):
