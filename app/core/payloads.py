@@ -7,11 +7,21 @@ def stamp(moment):
     return None if moment is None else moment.isoformat() + "Z"
 
 
+def absolute_url(endpoint, **values):
+    """Return the absolute URL of `endpoint`, usable outside a request (a job, a webhook)."""
+    # Bound by hand: url_for outside a request needs SERVER_NAME.
+    return current_app.config["PUBLIC_URL"] + current_app.url_map.bind("kulak").build(
+        endpoint, values)
+
+
 def inbox_url(conversation):
     """Return the absolute inbox URL of `conversation`, usable outside a request."""
-    path = current_app.url_map.bind("kulak").build(
-        "inbox.conversation", {"conversation_id": conversation.id})
-    return current_app.config["PUBLIC_URL"] + path
+    return absolute_url("inbox.conversation", conversation_id=conversation.id)
+
+
+def conversation_url(conversation):
+    """Return the absolute address of the customer's conversation page (their key to it)."""
+    return absolute_url("widget.conversation", token=conversation.token)
 
 
 def conversation_data(conversation):

@@ -7,12 +7,13 @@ SMS, all in one message. A customer who had their page open saw them and gets no
 import logging
 from datetime import UTC, timedelta
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from app import events, jobs
+from app.core.payloads import conversation_url
 from app.reach import sending
 from models import Conversation, Message, db
 from models.common import utcnow
@@ -23,14 +24,6 @@ SMS_BODY_MIN = 20
 # A window whose sending broke off is tried again this much later (the sweep queues it): soon
 # enough for a database that restarted, not a loop for a fault that stays.
 RETRY_AFTER = timedelta(seconds=60)
-
-
-def conversation_url(conversation):
-    """Return the absolute address of the customer's conversation page, usable in a job."""
-    # Bound by hand: a job has no request, and url_for outside one needs SERVER_NAME.
-    path = current_app.url_map.bind("kulak").build(
-        "widget.conversation", {"token": conversation.token})
-    return current_app.config["PUBLIC_URL"] + path
 
 
 def on_message_posted(message, **_):

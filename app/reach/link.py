@@ -6,12 +6,13 @@ where this conversation's link goes, and nothing more, until its owner presses t
 """
 from datetime import timedelta
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from app.core.payloads import absolute_url, conversation_url
 from app.reach import sending
 from app.reach.addresses import AddressRefused, channel_of, normalise
 from models import Contact, ContactVerification, Conversation, CustomerNotice, db
@@ -84,15 +85,9 @@ def set_replies(conversation, on):
     return conversation.reach_replies
 
 
-def conversation_url(conversation):
-    """Return the absolute address of the customer's conversation page."""
-    return current_app.config["PUBLIC_URL"] + url_for("widget.conversation",
-                                                      token=conversation.token)
-
-
 def verification_url(token):
     """Return the absolute address of a verification link (sent, never stored)."""
-    return current_app.config["PUBLIC_URL"] + url_for("widget.verify", vtoken=token)
+    return absolute_url("widget.verify", vtoken=token)
 
 
 def last_sent(conversation):

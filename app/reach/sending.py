@@ -36,11 +36,10 @@ def channels(brand):
 
 def sms_url_problem(url):
     """Return why `url` cannot be a brand's SMS gateway (in words a manager acts on), or None."""
-    allow = current_app.config["EGRESS_ALLOW"]
-    if urlsplit(url).scheme.lower() in SMS_SCHEMES \
-            and egress.problem(url, SMS_SCHEMES, allow) == egress.REFUSED:
-        return str(egress.INTERNAL_REFUSED)
-    if egress.problem(url, SMS_SCHEMES, allow) is not None or not notifications.is_valid_url(url):
+    refused = egress.problem(url, SMS_SCHEMES, current_app.config["EGRESS_ALLOW"])
+    if refused == egress.REFUSED and urlsplit(url).scheme.lower() in SMS_SCHEMES:
+        return str(egress.INTERNAL_REFUSED)  # a gateway scheme, at an address inside
+    if refused is not None or not notifications.is_valid_url(url):
         return _("This is not an SMS gateway address Kulak can use: give an Apprise URL such "
                  "as twilio://SID:TOKEN@FROM_NUMBER or json://sms.example.com/send.")
     return None

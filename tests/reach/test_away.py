@@ -4,18 +4,18 @@ import json
 import re
 import threading
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import select
 
 from app.alerts.outbox import sweep_forever
 from app.reach import away, sending
-from models import Conversation, CustomerNotice, Message, OutgoingMail, db
+from models import Conversation, Message, db
 from models.common import utcnow
 
 from ..inbox.staff import NOTE, REPLY, Staff, conversation
 from ..receivers import wait_for
+from .delivered import all_delivered, notices, texts
 
 GUEST, PHONE = "guest@example.com", "+905321234567"
 REPLIES = ("Your towels are on the way.", "Housekeeping is at your door <b>now</b>.",
@@ -62,33 +62,6 @@ def reply(staff, convo, *bodies):
 def fresh(convo):
     db.session.rollback()
     return db.session.get(Conversation, convo.id, populate_existing=True)
-
-
-def notices():
-    db.session.rollback()
-    return db.session.scalars(select(CustomerNotice).order_by(CustomerNotice.id)).all()
-
-
-def all_delivered(seconds=15):
-    """Wait until every mail and SMS kept is sent or failed; return the notices."""
-    def settled():
-        db.session.rollback()
-        mails = db.session.scalars(select(OutgoingMail)).all()
-        return all(m.status in ("sent", "failed") for m in mails) and all(
-            n.status in ("sent", "failed") for n in notices() if n.channel == "sms")
-    assert wait_for(settled, seconds)
-    return notices()
-
-
-def parsed(message):
-    raw = message["content"].replace("\r\n", "\n").encode("utf-8")
-    return message_from_bytes(raw, policy=policy.default)
-
-
-def texts(message):
-    mail = parsed(message)
-    return (mail["Subject"], mail.get_body(("plain",)).get_content(),
-            mail.get_body(("html",)).get_content())
 
 
 def staff_ids(convo):

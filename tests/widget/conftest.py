@@ -2,6 +2,16 @@
 import pytest
 import sqlalchemy as sa
 
+from models import db
+
+
+@pytest.fixture
+def gateway(demo, http_receiver):
+    """The demo brand's SMS gateway: a real local HTTP server that takes Apprise's json://."""
+    demo.sms_url = f"json://127.0.0.1:{http_receiver.port}/sms"
+    db.session.commit()
+    return http_receiver
+
 
 @pytest.fixture
 def live_gateway(live_server, http_receiver):

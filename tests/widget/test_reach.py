@@ -1,137 +1,40 @@
-"""The way back: the customer leaves an address on their page, gets their conversation's link
-there (through a real SMTP server or a real HTTP gateway), and proves the address theirs only
-by pressing a one-time link's button."""
+"""The way back: the customer leaves an address on their page and gets their conversation's
+link there (through a real SMTP server or a real HTTP gateway), turns replies by mail off, and
+the page records what they have seen."""
 import json
-import re
-import secrets
 import threading
-from datetime import timedelta
-from email import message_from_bytes, policy
 from urllib.parse import urlparse
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
-from app.admin.setup import create_brand
-from app.reach import link
-from models import (
-    Contact,
-    ContactVerification,
-    Conversation,
-    CustomerNotice,
-    Message,
-    OutgoingMail,
-    db,
-)
-from models.common import utcnow
+from models import ContactVerification, Conversation, Message, db
 
 from ..inbox.staff import REPLY, Staff
+from ..reach.delivered import all_delivered, arrived, notices, texts
 from ..receivers import wait_for
 from ..test_journey_nojs import Browser, CustomerClient
-
-HELP = "/b/demo/room-412/help"
-GUEST, PHONE = "ayse@example.com", "+905321234567"
-HTMX = {"HX-Request": "true"}
-VERIFY_LINK = re.compile(r"http://kulak\.test/v/[A-Za-z0-9_-]{43}")
-ASKED_OFTEN = "You asked for the link a few times already; please try again in an hour."
-LINK_DEAD = "This link has expired or was used already."
+from .reach import (
+    ASKED_OFTEN,
+    GUEST,
+    HTMX,
+    PHONE,
+    VERIFY_LINK,
+    age_notices,
+    contacts,
+    fresh,
+    reach_block,
+    save,
+    send,
+    soup,
+    start,
+    verification_token,
+)
 
 
 @pytest.fixture
 def client(app):
     return CustomerClient(app)
-
-
-@pytest.fixture
-def gateway(demo, http_receiver):
-    """The demo brand's SMS gateway: a real local HTTP server that takes Apprise's json://."""
-    demo.sms_url = f"json://127.0.0.1:{http_receiver.port}/sms"
-    db.session.commit()
-    return http_receiver
-
-
-def start(client, language="en", body="The shower has no hot water."):
-    """Open a conversation as a customer does; return its token."""
-    response = client.post(HELP, data={"body": body, "lang": language,
-                                       "client_id": secrets.token_hex(8)})
-    assert response.status_code == 303, response.text
-    return response.headers["Location"].rsplit("/", 1)[1]
-
-
-def fresh(token):
-    db.session.rollback()
-    return db.session.scalar(sa.select(Conversation).filter_by(token=token)
-                             .execution_options(populate_existing=True))
-
-
-def soup(response):
-    return BeautifulSoup(response.text, "html.parser")
-
-
-def save(client, token, address, htmx=False, **fields):
-    data = {"address": address, "replies": "y", **fields}
-    return client.post(f"/c/{token}/reach", data=data, headers=HTMX if htmx else {})
-
-
-def send(client, token, htmx=False, **fields):
-    return client.post(f"/c/{token}/reach/link", data=fields, headers=HTMX if htmx else {})
-
-
-def contacts():
-    db.session.rollback()
-    return db.session.scalars(sa.select(Contact).order_by(Contact.id)).all()
-
-
-def notices():
-    db.session.rollback()
-    return db.session.scalars(sa.select(CustomerNotice).order_by(CustomerNotice.id)).all()
-
-
-def all_delivered(seconds=15):
-    """Wait until every mail and SMS kept is sent or failed (no job left running)."""
-    def settled():
-        db.session.rollback()
-        mails = db.session.scalars(sa.select(OutgoingMail)).all()
-        return all(m.status in ("sent", "failed") for m in mails) and all(
-            n.status in ("sent", "failed") for n in notices() if n.channel == "sms")
-    assert wait_for(settled, seconds)
-    return notices()
-
-
-def parsed(message):
-    raw = message["content"].replace("\r\n", "\n").encode("utf-8")
-    return message_from_bytes(raw, policy=policy.default)
-
-
-def texts(message):
-    """(subject, plain text, HTML) of a mail the SMTP server received."""
-    mail = parsed(message)
-    return (mail["Subject"], mail.get_body(("plain",)).get_content(),
-            mail.get_body(("html",)).get_content())
-
-
-def arrived(smtp, count=1):
-    """Wait for `count` mails at the SMTP server, let every delivery end, return them."""
-    assert wait_for(lambda: len(smtp.messages) >= count, 15)
-    all_delivered()
-    return smtp.messages
-
-
-def verification_token(text):
-    [url] = VERIFY_LINK.findall(text)
-    return url.rsplit("/", 1)[1]
-
-
-def age_notices(**delta):
-    """Move every notice back in time, as if it had been sent that long ago."""
-    for notice in notices():
-        notice.created_at -= timedelta(**delta)
-    db.session.commit()
-
-
-def reach_block(response):
-    return soup(response).select_one("#reach")
 
 
 # Leaving an address ---------------------------------------------------------------------------
@@ -375,124 +278,6 @@ def test_the_link_goes_by_text_message_through_the_gateway(client, demo, gateway
     assert (notice.channel, notice.address, notice.status, notice.text) == (
         "sms", PHONE, "sent", None)
 
-
-# The verification link -----------------------------------------------------------------------
-
-def linked_mail(client, smtp, token, address=GUEST, count=1):
-    """Save `address`, send the link, return the verification token the mail carries."""
-    save(client, token, address)
-    assert send(client, token).status_code == 303
-    return verification_token(texts(arrived(smtp, count)[count - 1])[1])
-
-
-def test_opening_the_link_verifies_nothing_its_button_does_once(client, demo, smtp):
-    token = start(client)
-    vtoken = linked_mail(client, smtp, token)
-    for _ in range(2):  # a mail scanner, then the person
-        page = client.get(f"/v/{vtoken}")
-        assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    page = soup(page)
-    assert page.select_one("h1").get_text() == f"Confirm that {GUEST} is yours"
-    assert page.select_one("header .brand").get_text() == "Demo Hotel"
-    form = page.select_one(f'form[action="/v/{vtoken}"]')
-    assert form["method"] == "post" and form.select_one("button")
-    assert contacts() == [] and fresh(token).contact_id is None
-
-    answer = client.post(f"/v/{vtoken}")
-    assert answer.status_code == 303
-    assert answer.headers["Location"] == f"/c/{token}#reach"
-    [contact] = contacts()
-    stored = fresh(token)
-    assert (contact.brand_id, contact.channel, contact.address) == (stored.brand_id, "email",
-                                                                    GUEST)
-    assert contact.verified_at is not None and stored.contact_id == contact.id
-    assert "Confirmed as yours." in reach_block(client.get(f"/c/{token}")).get_text()
-    verified_at = contact.verified_at
-
-    for method in ("POST", "GET"):  # a replay, and a look afterwards
-        again = client.open(f"/v/{vtoken}", method=method)
-        assert again.status_code == 410 and LINK_DEAD in again.text
-        assert "The link to your conversation still works" in again.text
-    [contact] = contacts()
-    assert contact.verified_at == verified_at
-
-
-def test_an_expired_or_unknown_link_is_refused(client, demo, smtp):
-    token = start(client)
-    vtoken = linked_mail(client, smtp, token)
-    db.session.execute(sa.update(ContactVerification).values(
-        expires_at=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
-    for url in (f"/v/{vtoken}", "/v/" + "x" * 43, "/v/" + "x" * 500):
-        for method in ("GET", "POST"):
-            answer = client.open(url, method=method)
-            assert answer.status_code == 410, url
-            assert LINK_DEAD in answer.text
-            assert answer.headers["Cache-Control"] == "no-store"
-    assert contacts() == [] and fresh(token).contact_id is None
-
-
-def test_a_link_verifies_only_for_its_own_brand_and_conversation(client, demo, smtp):
-    other, _admin, _token = create_brand("other", "Other Inn", "admin@other.example")
-    token = start(client)
-    vtoken = linked_mail(client, smtp, token)
-    with pytest.raises(link.LinkRefused):
-        link.confirm(vtoken, other.id)
-    assert contacts() == [] and link.open_verification(vtoken) is not None  # still unused
-    conversation = link.confirm(vtoken, demo.id)
-    [contact] = contacts()
-    [verification] = db.session.scalars(sa.select(ContactVerification)).all()
-    assert conversation.id == verification.conversation_id == fresh(token).id
-    assert fresh(token).contact_id == contact.id
-    assert contact.brand_id == demo.id == fresh(token).brand_id != other.id
-    assert db.session.scalar(sa.select(sa.func.count(Conversation.id)).where(
-        Conversation.contact_id.is_not(None))) == 1
-
-
-def test_the_same_typed_address_joins_nothing_until_verified(client, demo, smtp):
-    first, second = start(client, body="Towels, please."), start(client, body="And soap.")
-    for token in (first, second):
-        assert save(client, token, GUEST).status_code == 303
-    assert contacts() == []
-    assert fresh(first).contact_id is None and fresh(second).contact_id is None
-    vtoken = linked_mail(client, smtp, first)
-    assert client.post(f"/v/{vtoken}").status_code == 303
-    [contact] = contacts()
-    assert fresh(first).contact_id == contact.id
-    assert fresh(second).contact_id is None  # it typed the address; it proved nothing
-
-
-def test_a_verified_address_gets_no_verification_link_again(client, demo, smtp):
-    token = start(client)
-    vtoken = linked_mail(client, smtp, token)
-    client.post(f"/v/{vtoken}")
-    age_notices(minutes=2)
-    assert send(client, token).status_code == 303
-    text = texts(arrived(smtp, 2)[1])[1]
-    assert f"http://kulak.test/c/{token}" in text and not VERIFY_LINK.findall(text)
-    # Another address is unproven: its link asks again.
-    age_notices(minutes=2)
-    linked_mail(client, smtp, token, address="other@example.com", count=3)
-
-
-def test_two_verifications_at_once_make_one_contact(app, client, demo, smtp, monkeypatch):
-    first, second = start(client, body="Towels, please."), start(client, body="And soap.")
-    first_link = linked_mail(client, smtp, first)
-    second_link = linked_mail(client, smtp, second, count=2)
-    assert client.post(f"/v/{first_link}").status_code == 303
-    # The second looks for the contact before the first has made it, then inserts its own.
-    looks = []
-    real = link._find_contact
-
-    def late(*args):
-        looks.append(args)
-        return None if len(looks) == 1 else real(*args)
-
-    monkeypatch.setattr(link, "_find_contact", late)
-    assert client.post(f"/v/{second_link}").status_code == 303
-    [contact] = contacts()
-    assert fresh(first).contact_id == fresh(second).contact_id == contact.id
-    assert len(looks) == 2
 
 
 # Replies on or off, and what the customer has seen -------------------------------------------
