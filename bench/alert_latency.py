@@ -19,51 +19,29 @@ exactly one JSON object on stdout; progress goes to stderr.
 import argparse
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 import psycopg  # noqa: E402
 import requests  # noqa: E402
-from kulak_server import KulakServer, open_conversation  # noqa: E402
-from live_common import latency_summary, machine_info, scratch_redis_db  # noqa: E402
-from pg_schema import ADMIN_DSN, fresh_schema  # noqa: E402
+from live_common import latency_summary, machine_info  # noqa: E402
+
+from harness.clients import open_conversation  # noqa: E402
+from harness.databases import ADMIN_DSN, fresh_schema, scratch_redis_db  # noqa: E402
+from harness.receivers import HttpReceiver  # noqa: E402
+from harness.servers import KulakServer, KulakWorker, stop_all  # noqa: E402
 
 FLOOR = {"alert_p99_ms": 2000, "escalation_lateness_p99_ms": 2000}
 
 
 def log(*parts):
     print("[alert_latency]", *parts, file=sys.stderr, flush=True)
-
-
-class Receiver:
-    """Record the arrival (wall clock) and JSON of every alert Apprise posts here."""
-
-    def __init__(self):
-        self.arrivals, self.lock = [], threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.arrivals.append((time.time(), self.path, json.loads(body)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def prepare(schema, receiver_port, escalate_after):
@@ -97,31 +75,17 @@ def database_times(schema):
     return created, levels, relayed
 
 
+def arrivals(receiver):
+    """Return (wall-clock arrival, path, alert) of each alert Apprise posted to the receiver."""
+    return [(r["wall"], r["path"], json.loads(r["body"])) for r in list(receiver.requests)]
+
+
 def epoch(naive_utc):
     return naive_utc.replace(tzinfo=UTC).timestamp()
 
 
 def conversation_of(alert):
     return int(alert["message"].rsplit("/inbox/c/", 1)[1].split()[0])
-
-
-def start_workers(count, env, tmp):
-    processes = []
-    for n in range(count):
-        log_file = open(os.path.join(tmp, f"worker-{n}.log"), "wb")
-        processes.append(subprocess.Popen([KulakServer.kulak(), "worker"], env=env,
-                                          stdout=log_file, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
-    return processes
-
-
-def stop_workers(processes):
-    for process in processes:
-        try:
-            os.killpg(process.pid, 15)
-            process.wait(15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(process.pid, 9)
 
 
 def main():
@@ -134,37 +98,39 @@ def main():
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--wait", type=float, default=60, help="seconds to wait for alerts")
     args = parser.parse_args()
-    receiver = Receiver()
+    receiver = HttpReceiver().start()
     with scratch_redis_db(args.redis_url) as redis_url, \
             fresh_schema(log) as (schema, dsn, pg_version):
-        server = KulakServer(args.workers, "kulak-alert-latency-", log=log, env={
-            "DATABASE_URL": dsn, "REDIS_URL": redis_url, "KULAK_RATE_LIMITS": "off"})
+        server = KulakServer(env={"DATABASE_URL": dsn, "REDIS_URL": redis_url,
+                                  "KULAK_RATE_LIMITS": "off"},
+                             workers=args.workers, progress=log)
         workers = []
         try:
             server.start()
             team_size = prepare(schema, receiver.port, args.escalate_after)
-            workers = start_workers(args.rq_workers, server.env, server.tmp)
+            workers = [KulakWorker(server.folder, server.env, f"worker-{n}.log").start()
+                       for n in range(args.rq_workers)]
             time.sleep(3)  # the workers connect and register
             log(f"opening {args.conversations} conversations at once")
             with ThreadPoolExecutor(args.conversations) as pool:
                 sessions = [requests.Session() for _ in range(args.conversations)]
                 tokens = list(pool.map(lambda s: open_conversation(
-                    s, server.base, "Could we have more towels in the room please?", 30),
-                    sessions))
+                    server.url, "Could we have more towels in the room please?", s,
+                    client_id=uuid.uuid4().hex), sessions))
             expected_alerts = args.conversations * team_size
             deadline = time.monotonic() + args.escalate_after + args.wait
             while time.monotonic() < deadline:
-                kinds = Counter("escalated" in a[2]["title"] for a in receiver.arrivals)
+                kinds = Counter("escalated" in a[2]["title"] for a in arrivals(receiver))
                 if kinds[False] >= expected_alerts and kinds[True] >= args.conversations:
                     break
                 time.sleep(0.2)
             time.sleep(2)  # late duplicates, if any, arrive meanwhile
             created, levels, relayed = database_times(schema)
         finally:
-            stop_workers(workers)
-            server.stop()
+            stop_all([*workers, server])
+    receiver.stop()
     new, escalated = [], []
-    for arrived, path, alert in receiver.arrivals:
+    for arrived, path, alert in arrivals(receiver):
         cid = conversation_of(alert)
         if "escalated" in alert["title"]:
             escalated.append((cid, path, arrived))

@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -40,14 +39,16 @@ from collections import Counter
 import psycopg
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kulak_server  # noqa: E402
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 from cpu_accounting import contention, cpu_counters, cpu_split  # noqa: E402
-from kulak_server import log_errors, login_staff  # noqa: E402
-from live_common import latency_summary, machine_info  # noqa: E402
-from pg_schema import ADMIN_DSN, fresh_schema  # noqa: E402
+from live_common import latency_summary, log_errors, machine_info  # noqa: E402
 from report_history import generate  # noqa: E402
 from report_profile import MANAGER  # noqa: E402
+
+from harness.clients import sign_in  # noqa: E402
+from harness.databases import ADMIN_DSN, fresh_schema  # noqa: E402
+from harness.servers import KulakServer  # noqa: E402
 
 PAGE = 50
 LIST_PATH = f"/api/v1/conversations?limit={PAGE}"
@@ -76,9 +77,8 @@ def log(*parts):
 def api_token(server):
     """Return a plain read-write token of the demo brand, made by `kulak token create`."""
     name = "bench-api-" + uuid.uuid4().hex[:6]
-    made = subprocess.run([server.kulak(), "token", "create", "demo", name], env=server.env,
-                          capture_output=True, text=True, timeout=120, check=True)
-    return made.stdout.strip().splitlines()[-1].strip(), "kulak token create"
+    made = server.kulak("token", "create", "demo", name, timeout=120)
+    return made.strip().splitlines()[-1].strip(), "kulak token create"
 
 
 def shape_history(schema, manager_id):
@@ -301,10 +301,9 @@ def main():
     with fresh_schema(log, keep=args.keep) as (schema, dsn, server_version):
         env = {"DATABASE_URL": dsn, "KULAK_RATE_LIMITS": "off", "SECRET_KEY": uuid.uuid4().hex,
                "KULAK_DEMO_PASSWORD": password, "REDIS_URL": None}
-        server = kulak_server.KulakServer(args.workers, "kulak-api-", env=env, log=log)
+        server = KulakServer(env=env, workers=args.workers, progress=log)
         try:
             server.start()  # `kulak demo` (migrations, the demo brand) then `kulak serve`
-            server.wait_for_workers()
             log(f"generating {args.conversations} conversations x "
                 f"{args.messages_per_conversation} messages")
             data = generate(schema, args.conversations, args.messages_per_conversation, log)
@@ -312,8 +311,8 @@ def main():
             inbox_rows, targets = shape_history(schema, manager_id)
             log(f"manager's inbox: {inbox_rows} open; posts go to {len(targets)} conversations")
             token, token_source = api_token(server)
-            session = login_staff(requests.Session(), server.base, MANAGER, password, TIMEOUT)
-            calls = Calls(server.base, token, session.cookies, manager_id, targets)
+            session = sign_in(server.url, MANAGER, password, timeout=TIMEOUT)
+            calls = Calls(server.url, token, session.cookies, manager_id, targets)
             seen = preflight(calls)
             runs = {scenario: [] for scenario in SCENARIOS}
             for round_ in range(args.rounds):
@@ -326,7 +325,7 @@ def main():
                     per = 1000 * cpu["server_web"] / len(inside) if inside else float("nan")
                     log(f"  {len(inside) / cpu['wall_seconds']:.1f}/s, server "
                         f"{per:.2f} CPU ms/request")
-                    if server.proc.poll() is not None:
+                    if server.process.poll() is not None:
                         raise RuntimeError(f"server died: {server.log_tail()}")
             scenarios = {scenario: summarize(scenario, runs[scenario]) for scenario in SCENARIOS}
             for scenario in SCENARIOS:

@@ -5,7 +5,8 @@ import resource
 import time
 
 import psycopg
-from pg_schema import ADMIN_DSN
+
+from harness.databases import ADMIN_DSN
 
 # ---------------------------------------------------------------- processes and sockets
 
@@ -27,6 +28,18 @@ def proc_stats():
 def group_pids(pgid):
     """Return the pids of the live processes in a process group."""
     return [pid for pid, _, fields in proc_stats() if int(fields[2]) == pgid]
+
+
+def rss_kib(pid):
+    """Return a process's resident set size in KiB (VmRSS of /proc/<pid>/status), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def tcp_local_ports_to(remote_port):
@@ -149,9 +162,9 @@ def machine_busy_seconds():
 
 def cpu_counters(servers):
     """Read the CPU seconds so far of each server group, us, their backends, Redis, the machine."""
-    counters = {f"server_{name}": group_cpu_seconds(server.proc.pid)
+    counters = {f"server_{name}": group_cpu_seconds(server.process.pid)
                 for name, server in servers.items()}
-    backends = postgres_backends_of([server.proc.pid for server in servers.values()])
+    backends = postgres_backends_of([server.process.pid for server in servers.values()])
     counters.update({
         "load_generator": own_cpu_seconds(),
         "postgresql_backends": {pid: pid_cpu_seconds(pid) for pid in backends},

@@ -1,4 +1,6 @@
 """Share the setup, posts, Redis tap and JSON report of the live benchmarks (under gevent)."""
+# The setup is a thin layer over the harness (harness/ at the repository root): the scripts
+# put the root on sys.path before importing this module.
 
 import http.client
 import json
@@ -10,14 +12,14 @@ import signal
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import gevent
-import kulak_server
 import requests
-from pg_schema import conversation_ids, fresh_schema
-from render_latency import log_errors, percentile
+
+from harness.clients import cookie_header, open_conversation, sign_in
+from harness.databases import conversation_ids, fresh_schema, scratch_redis_db
+from harness.servers import KulakServer, stop_all
 
 DEMO_STAFF_EMAIL = "agent@demo.example"
 
@@ -52,28 +54,25 @@ class Setup:
                     **({"KULAK_DEMO_PASSWORD": password} if password else {})}
         self.servers = []
 
-    def start_server(self, workers, tmp_prefix, demo=True):
+    def start_server(self, workers, demo=True):
         """Start `kulak serve` on this schema and Redis; wait for all its workers."""
-        server = kulak_server.KulakServer(workers, tmp_prefix, env=self.env, log=self.log, demo=demo)
+        # demo=False: a second server on the database the first one seeded.
+        server = KulakServer(env=self.env, workers=workers, demo=demo, progress=self.log)
         self.servers.append(server)
-        server.start()
-        server.wait_for_workers()
-        return server
+        return server.start(timeout=90)
 
     def open_conversations(self, base, count):
         """Open count conversations through the real help form; return [(token, id)]."""
         with requests.Session() as session:
-            tokens = [kulak_server.open_conversation(
-                session, base, f"Benchmark conversation {n}: the shower is cold.", 30)
-                for n in range(count)]
-        ids = conversation_ids(self.schema, tokens)
+            tokens = [open_conversation(base, f"Benchmark conversation {n}: the shower is cold.",
+                                        session, client_id=uuid.uuid4().hex)
+                      for n in range(count)]
+        ids = conversation_ids(self.env["DATABASE_URL"], tokens)
         return [(token, ids[token]) for token in tokens]
 
     def staff_cookie(self, base):
         """Sign the demo agent in; return the Cookie header its sockets send."""
-        staff = kulak_server.login_staff(requests.Session(), base, DEMO_STAFF_EMAIL,
-                                         self.password, 30)
-        return [("Cookie", "; ".join(f"{c.name}={c.value}" for c in staff.cookies))]
+        return [("Cookie", cookie_header(sign_in(base, DEMO_STAFF_EMAIL, self.password)))]
 
     def server_settings(self, workers, servers):
         """Return the server settings recorded in the output, with what the servers logged."""
@@ -108,8 +107,7 @@ def run_live(log, args, open_files, measure, demo_password=False):
         try:
             result = measure(setup)
         finally:
-            for server in setup.servers:
-                server.stop()
+            stop_all(setup.servers)
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     print(json.dumps(result, indent=2))
 
@@ -126,41 +124,6 @@ def raise_open_files(wanted):
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-@contextmanager
-def scratch_redis_db(url=None):
-    """Yield `url`, or else an unused Redis database's URL, emptied again at the end.
-
-    The server queues alert jobs that no worker runs here; left behind, they would fill one
-    more database with every run until none is free.
-    """
-    if url:
-        yield url
-        return
-    url = unused_redis_db()
-    try:
-        yield url
-    finally:
-        import redis
-
-        client = redis.Redis.from_url(url, socket_timeout=5)
-        client.flushdb()
-        client.close()
-
-
-def unused_redis_db(host="127.0.0.1", port=6379):
-    """Return the REDIS_URL of the highest-numbered Redis database that holds no keys."""
-    import redis
-
-    client = redis.Redis(host=host, port=port, socket_timeout=5)
-    used = {int(name[2:]) for name in client.info("keyspace")}
-    databases = int(client.config_get("databases").get("databases", 16))
-    free = [n for n in range(databases - 1, 0, -1) if n not in used]
-    if not free:
-        raise RuntimeError("every Redis database holds keys; none is free for the benchmark")
-    client.close()
-    return f"redis://{host}:{port}/{free[0]}"
 
 
 # ---------------------------------------------------------------- posts and the Redis tap
@@ -266,6 +229,14 @@ class RedisTap:
 # ---------------------------------------------------------------- report
 
 
+def percentile(ordered, fraction):
+    """Return the nearest-rank percentile of an ascending list."""
+    if not ordered:
+        return None
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return ordered[int(rank) - 1]
+
+
 def ms(value):
     """Convert seconds to rounded milliseconds."""
     return None if value is None else round(value * 1000, 2)
@@ -318,6 +289,16 @@ LOG_PATTERNS = {
     "db_pool_timeouts": r"QueuePool limit",
     "worker_timeouts": r"WORKER TIMEOUT",
 }
+
+
+def log_errors(text, limit=10):
+    """Return the tracebacks and error lines of a server log (not the access log)."""
+    wanted = [
+        ln[:300]
+        for ln in text.splitlines()
+        if re.search(r"Traceback|Error|Exception|Warning|\[CRITICAL\]|\[ERROR\]|WORKER TIMEOUT", ln)
+    ]
+    return list(dict.fromkeys(wanted))[:limit]
 
 
 def log_counts(text):

@@ -33,14 +33,15 @@ from collections import Counter  # noqa: E402
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kulak_server  # noqa: E402
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 import live_common as lc  # noqa: E402
 from cpu_accounting import (  # noqa: E402
     contention,
     cpu_counters,
     cpu_split,
     redis_subscriptions,
+    rss_kib,
     wait_for_idle,
 )
 from ws_client import open_sockets  # noqa: E402
@@ -232,13 +233,13 @@ def main():
 
 def measure(setup, args):
     """Start A and B, open the sockets on B, run both phases; return the JSON result."""
-    servers = {"A": setup.start_server(1, "kulak-live-a-")}
-    servers["B"] = setup.start_server(1, "kulak-live-b-", demo=False)
+    servers = {"A": setup.start_server(1)}
+    servers["B"] = setup.start_server(1, demo=False)
     a, b = servers["A"], servers["B"]
 
     log(f"opening {args.conversations} conversations through A")
-    conversations = setup.open_conversations(a.base, args.conversations)
-    cookie = setup.staff_cookie(b.base)
+    conversations = setup.open_conversations(a.url, args.conversations)
+    cookie = setup.staff_cookie(b.url)
     specs = [("staff", cid, f"/inbox/ws?conversation={cid}", cookie)
              for _, cid in conversations]
     specs += [("inbox", None, "/inbox/ws?view=all&status=open", cookie)
@@ -250,7 +251,7 @@ def measure(setup, args):
         per_conversation[cid] += 1
     tracker = Tracker(per_conversation)
 
-    rss_b0 = kulak_server.rss_kib(b.worker_pids()[0])
+    rss_b0 = rss_kib(b.worker_pids()[0])
     log(f"opening {len(specs)} sockets on B")
     t = time.perf_counter()
     clients, open_errors = open_sockets(b.port, specs, args.connect_concurrency,
@@ -260,7 +261,7 @@ def measure(setup, args):
     if len(clients) < len(specs):
         tracker.customers_per_conversation = Counter(
             c.conversation_id for c in clients if c.label == "customer")
-    subscriptions = {name: redis_subscriptions(s.proc.pid) for name, s in servers.items()}
+    subscriptions = {name: redis_subscriptions(s.process.pid) for name, s in servers.items()}
 
     tap = lc.RedisTap(setup.redis_url)
     poster = lc.Poster(a.port)
@@ -282,7 +283,7 @@ def measure(setup, args):
     still_open = sum(1 for c in clients if not c.closed)
     worker_b, worker_a = b.worker_pids()[0], a.worker_pids()[0]
     for name, server in servers.items():
-        if server.proc.poll() is not None:
+        if server.process.poll() is not None:
             raise RuntimeError(f"server {name} died: {server.log_tail()}")
     return {
         "benchmark": "live_latency",
@@ -311,9 +312,9 @@ def measure(setup, args):
         "conversations": len(conversations),
         "memory_kib": {
             "worker_B_before_sockets": rss_b0,
-            "worker_B_at_end": kulak_server.rss_kib(worker_b),
-            "worker_A_at_end": kulak_server.rss_kib(worker_a),
-            "load_generator": kulak_server.rss_kib(os.getpid()),
+            "worker_B_at_end": rss_kib(worker_b),
+            "worker_A_at_end": rss_kib(worker_a),
+            "load_generator": rss_kib(os.getpid()),
         },
         "redis_subscriptions_per_process": subscriptions,
         "server": setup.server_settings(

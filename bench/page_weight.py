@@ -5,7 +5,11 @@ Starts its own `kulak serve` (gunicorn + gevent, SQLite in a temporary instance 
 `kulak demo`) on a free port of 127.0.0.1, opens one conversation through the real form, then
 fetches each customer page and every stylesheet it links (including inside <noscript>), and
 measures raw and gzipped (gzip module, level 6) bytes. Scripts (the vendored htmx files) are
-reported separately and are not counted in the total: pages must be usable before they load.
+reported separately and are not counted in that total: pages must be usable before they load.
+Then the bytes as served, asked with `Accept-Encoding: br, gzip` as a browser does: a first
+visit (HTML, every stylesheet and script) and a return visit (the HTML, and what the cache
+headers make a browser fetch again). Last, the server's CPU per no-script frame refresh, with
+and without the frame's ETag in If-None-Match.
 Prints exactly one JSON object on stdout; progress goes to stderr.
 """
 
@@ -17,16 +21,27 @@ import platform
 import re
 import sys
 import time
+import uuid
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+import brotli
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kulak_server  # noqa: E402
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
+from cpu_accounting import group_cpu_seconds  # noqa: E402
+
+from harness.clients import open_conversation  # noqa: E402
+from harness.servers import KulakServer  # noqa: E402
 
 FLOOR_BYTES = 8192  # the "few KB" budget: HTML + CSS of one customer page, gzipped
 GZIP_LEVEL = 6
+ACCEPT_ENCODING = "br, gzip"  # what every current browser sends
+FIRST_VISIT_FLOOR = 25 * 1024  # HTML + CSS + JS as served, a first visit
+RETURN_VISIT_FLOOR = 4 * 1024  # the same page again, with the browser's cache
+FRAME_304_CPU_FLOOR = 0.10  # a frame refresh with nothing new: <= 10% of a full one's CPU
+KEPT_SECONDS = 86400  # a file cached at least this long, immutable, is not asked for again
 
 # The recommended embed, quoted as is by bench/README.md. HOST is the Kulak server's host name.
 EMBED_SNIPPET = (
@@ -208,7 +223,7 @@ def vendor_scripts(session, base, pages):
         linked_by = [
             page
             for page, data in pages.items()
-            if any(s["src"].endswith("/vendor/" + name) for s in data["scripts"])
+            if any(urlsplit(s["src"]).path.endswith("/vendor/" + name) for s in data["scripts"])
         ]
         found[name] = {
             "status": response.status_code,
@@ -217,6 +232,127 @@ def vendor_scripts(session, base, pages):
             "linked_by": linked_by,
         }
     return found
+
+
+def wire_get(session, url, headers=None):
+    """GET url as a browser asks (br, gzip); return the response and its body as sent."""
+    response = session.get(url, headers={"Accept-Encoding": ACCEPT_ENCODING, **(headers or {})},
+                           timeout=10, allow_redirects=False, stream=True)
+    body = response.raw.read(decode_content=False)  # the bytes on the wire, not decoded
+    response.raw.release_conn()  # kept alive, as a browser's connection is (close() ends it)
+    return response, body
+
+
+def decoded(response, body):
+    """Return a body as sent, decoded from its Content-Encoding."""
+    encoding = response.headers.get("Content-Encoding", "identity")
+    return {"br": brotli.decompress, "gzip": gzip.decompress}.get(encoding, bytes)(body)
+
+
+def kept_by_browser(cache_control):
+    """Whether a response's Cache-Control lets a browser reuse it without asking again."""
+    directives = dict(
+        (part.split("=", 1) + [""])[:2] for part in cache_control.replace(" ", "").split(",")
+    )
+    try:
+        max_age = int(directives.get("max-age") or 0)
+    except ValueError:
+        max_age = 0
+    return "immutable" in directives and max_age >= KEPT_SECONDS and "no-store" not in directives
+
+
+def page_files(base, path, html):
+    """Return the page's stylesheets and scripts as (kind, absolute URL, in <noscript>)."""
+    parser = Assets()
+    parser.feed(html.decode("utf-8", errors="replace"))
+    url = base + path
+    files = [("css", urljoin(url, href), hidden) for href, hidden in parser.stylesheets]
+    files += [("js", urljoin(url, src), False) for src in parser.scripts]
+    return list(dict.fromkeys(files))
+
+
+def as_served(session, base, path):
+    """Measure a first and a return visit of one page in bytes as sent, compression included."""
+    page, html = wire_get(session, base + path)
+    files = []
+    for kind, url, hidden in page_files(base, path, decoded(page, html)):
+        answer, body = wire_get(session, url)
+        files.append({"kind": kind, "url": url.removeprefix(base), "in_noscript": hidden,
+                      "status": answer.status_code, "bytes": len(body),
+                      "content_encoding": answer.headers.get("Content-Encoding", "identity"),
+                      "cache_control": answer.headers.get("Cache-Control", ""),
+                      "etag": answer.headers.get("ETag")})
+    first = len(html) + sum(f["bytes"] for f in files)
+    again, html_again = wire_get(session, base + path)
+    linked_again = {u.removeprefix(base) for _, u, _ in page_files(
+        base, path, decoded(again, html_again))}
+    refetched = []
+    for file in files:
+        if kept_by_browser(file["cache_control"]) and file["url"] in linked_again:
+            continue  # same hashed URL, immutable: the browser does not even ask
+        headers = {"If-None-Match": file["etag"]} if file["etag"] else {}
+        answer, body = wire_get(session, base + file["url"], headers)
+        refetched.append({"url": file["url"], "status": answer.status_code, "bytes": len(body)})
+    second = len(html_again) + sum(f["bytes"] for f in refetched)
+    return {
+        "accept_encoding": ACCEPT_ENCODING,
+        "html_bytes": len(html),
+        "html_content_encoding": page.headers.get("Content-Encoding", "identity"),
+        "html_vary": page.headers.get("Vary", ""),
+        "files": files,
+        "first_visit_bytes": first,
+        "first_visit_within_25kb_floor": first <= FIRST_VISIT_FLOOR,
+        "return_visit_html_bytes": len(html_again),
+        "return_visit_refetched": refetched,
+        "return_visit_bytes": second,
+        "return_visit_within_4kb_floor": second <= RETURN_VISIT_FLOOR,
+    }
+
+
+def frame_refresh_cpu(session, server, token, count):
+    """Server CPU per GET of the no-script frame: with its ETag in If-None-Match, and without."""
+    url = f"{server.url}/c/{token}/frame"
+    first, _ = wire_get(session, url)
+    plain = session.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    etag, plain_etag = first.headers.get("ETag"), plain.headers.get("ETag")
+    runs = {}
+    # As a browser refreshes (br, gzip accepted), and, to tell the view's own 304 from the
+    # compression's, without compression, where the ETag is the view's strong one.
+    for name, headers in (
+        ("if_none_match", {"If-None-Match": etag} if etag else {}),
+        ("full", {}),
+        ("if_none_match_identity", {"Accept-Encoding": "identity",
+                                    **({"If-None-Match": plain_etag} if plain_etag else {})}),
+    ):
+        for _ in range(20):  # warm-up, not counted
+            wire_get(session, url, headers)
+        statuses, before = {}, group_cpu_seconds(server.process.pid)
+        for _ in range(count):
+            status = str(wire_get(session, url, headers)[0].status_code)
+            statuses[status] = statuses.get(status, 0) + 1
+        cpu = group_cpu_seconds(server.process.pid) - before
+        runs[name] = {"requests": count, "statuses": statuses,
+                      "server_cpu_ms_per_request": round(cpu * 1000 / count, 3)}
+    full = runs["full"]["server_cpu_ms_per_request"]
+
+    def ratio(run):
+        return round(runs[run]["server_cpu_ms_per_request"] / full, 3) if full else None
+
+    only_304 = set(runs["if_none_match"]["statuses"]) == {"304"}
+    return {
+        "path": "/c/{token}/frame",
+        "first_answer": {"status": first.status_code, "etag": etag,
+                         "content_encoding": first.headers.get("Content-Encoding", "identity"),
+                         "cache_control": first.headers.get("Cache-Control", ""),
+                         "etag_identity": plain_etag},
+        **runs,
+        "cpu_ratio_304_to_full": ratio("if_none_match"),
+        "cpu_ratio_304_to_full_identity": ratio("if_none_match_identity"),
+        "within_10pct_floor": bool(only_304 and full
+                                   and ratio("if_none_match") <= FRAME_304_CPU_FLOOR),
+        "note": None if only_304 else "the frame did not answer 304 to its own ETag (no ETag "
+        "sent yet?): the If-None-Match run is a full render too",
+    }
 
 
 def server_compresses(session, base):
@@ -254,27 +390,33 @@ def main():
     """Start a server, measure every page and the embed, and print the JSON result."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
+    parser.add_argument("--frame-requests", type=int, default=300,
+                        help="frame refreshes per run, with and without If-None-Match (300)")
     args = parser.parse_args()
-    server = kulak_server.KulakServer(
-        args.workers,
-        "kulak-page-weight-",
-        env={"DATABASE_URL": None, "REDIS_URL": None, "SECRET_KEY": None},
-        log=log,
-    )
+    server = KulakServer(env={"DATABASE_URL": None, "REDIS_URL": None, "SECRET_KEY": None},
+                         workers=args.workers, progress=log)
     started = time.monotonic()
     try:
         server.start()
         session = requests.Session()
-        token = kulak_server.open_conversation(session, server.base, CONVERSATION_BODY, 10)
+        token = open_conversation(server.url, CONVERSATION_BODY, session, 10,
+                                  client_id=uuid.uuid4().hex)
         log("conversation opened")
         cache, pages = {}, {}
         for name, path in PAGES:
-            pages[name] = measure(session, server.base, path, token, cache)
+            pages[name] = measure(session, server.url, path, token, cache)
             log(
                 f"{name}: html {pages[name]['html_gzip']} B + css {pages[name]['css_gzip']} B"
                 f" = {pages[name]['total_gzip']} B gzipped"
             )
-        vendor = vendor_scripts(session, server.base, pages)
+        vendor = vendor_scripts(session, server.url, pages)
+        served = {name: as_served(session, server.url, path.format(token=token))
+                  for name, path in PAGES}
+        for name, figures in served.items():
+            log(f"{name} as served: first visit {figures['first_visit_bytes']} B, "
+                f"return visit {figures['return_visit_bytes']} B")
+        frame = frame_refresh_cpu(session, server, token, args.frame_requests)
+        log(f"frame refresh: {frame['cpu_ratio_304_to_full']} of the full CPU")
         result = {
             "benchmark": "page_weight",
             "units": "bytes",
@@ -291,8 +433,24 @@ def main():
                 "note": "self-hosted htmx files, loaded with defer; pages are usable without "
                 "them; a file with an empty linked_by is installed but no page links it",
             },
-            "server_content_encoding_when_gzip_accepted": server_compresses(session, server.base),
-            "embed_snippet": embed_cost(session, server.base),
+            "server_content_encoding_when_gzip_accepted": server_compresses(session, server.url),
+            "as_served": {
+                "counted": "bytes on the wire (bodies, not headers) with Accept-Encoding: "
+                f"{ACCEPT_ENCODING}; first visit: HTML + every stylesheet (<noscript> too) + "
+                "every script; return visit: the HTML + each file whose cache headers make a "
+                "browser ask again (with If-None-Match when it has an ETag)",
+                "first_visit_floor_bytes": FIRST_VISIT_FLOOR,
+                "return_visit_floor_bytes": RETURN_VISIT_FLOOR,
+                "pages": served,
+                "largest_first_visit_bytes": max(p["first_visit_bytes"] for p in served.values()),
+                "largest_return_visit_bytes": max(p["return_visit_bytes"]
+                                                  for p in served.values()),
+                "all_within_floors": all(p["first_visit_within_25kb_floor"]
+                                         and p["return_visit_within_4kb_floor"]
+                                         for p in served.values()),
+            },
+            "frame_refresh": frame,
+            "embed_snippet": embed_cost(session, server.url),
             "server": {
                 "command": "kulak serve",
                 "workers": args.workers,

@@ -27,209 +27,23 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
-import http.client  # noqa: E402
 import os  # noqa: E402
-import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
-from collections import Counter  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
 
 import gevent  # noqa: E402
-from gevent.lock import BoundedSemaphore  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 import live_common as lc  # noqa: E402
 from cpu_accounting import contention, cpu_counters, cpu_split, wait_for_idle  # noqa: E402
+from post_load import FLOOR, Deliveries, add_load_arguments, closed_loop, open_loop  # noqa: E402
 from ws_client import open_sockets  # noqa: E402
-
-FLOOR = {"posts_per_s": 500, "p99_ms": 100.0}
 
 
 def log(*parts):
     """Print a progress line on stderr."""
     print("[post_throughput]", *parts, file=sys.stderr, flush=True)
-
-
-class Deliveries:
-    """Time from a post's send to the frame carrying its marker on the conversation's socket."""
-
-    def __init__(self):
-        self.pending = {}  # conversation id -> {marker bytes: sent at}
-        self.latencies = []
-        self.listened = set()  # conversation ids with a socket
-        self.expected = 0
-
-    def sent(self, conversation_id, marker, at):
-        """Expect a marker on the conversation's socket, if it has one."""
-        if conversation_id in self.listened:
-            self.pending.setdefault(conversation_id, {})[marker] = at
-            self.expected += 1
-
-    def on_text(self, client, payload, arrived):
-        """Time each awaited marker a frame holds."""
-        waiting = self.pending.get(client.conversation_id)
-        if not waiting:
-            return
-        for marker in [m for m in waiting if m in payload]:
-            self.latencies.append(arrived - waiting.pop(marker))
-
-
-def form_body(marker):
-    """Return the urlencoded customer form of a message holding marker."""
-    return urlencode({"body": f"Benchmark message {marker}: is the shower fixed yet?",
-                      "client_id": uuid.uuid4().hex, "lang": "en"})
-
-
-def post(conn, token, marker):
-    """Send one post on conn; return the status (raises on a connection error)."""
-    conn.request("POST", f"/c/{token}", body=form_body(marker), headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Accept-Encoding": "identity"})
-    response = conn.getresponse()
-    response.read()
-    if response.will_close:
-        conn.close()
-    return response.status
-
-
-class Run:
-    """What one run measures, inside its window."""
-
-    def __init__(self, measure_from, stop_at):
-        self.measure_from, self.stop_at = measure_from, stop_at
-        self.latencies, self.service = [], []
-        self.statuses, self.errors = Counter(), Counter()
-        self.completed = 0  # warm-up included: relates the server's CPU time to posts
-        self.answered_in_window = 0  # successful posts whose answer came inside the window
-
-    def record(self, due, began, ended, status=None, error=None):
-        """Count one post; its latency counts if it was due inside the window."""
-        self.completed += 1
-        if error is None and status == 303 and self.measure_from <= ended < self.stop_at:
-            self.answered_in_window += 1
-        if not self.measure_from <= due < self.stop_at:
-            return
-        if error is not None:
-            self.errors[error] += 1
-            return
-        self.latencies.append(ended - due)
-        self.service.append(ended - began)
-        self.statuses[status] += 1
-        if status != 303:
-            self.errors[f"HTTP {status}"] += 1
-
-
-def closed_loop(port, conversations, deliveries, concurrency, seconds, warmup):
-    """Run concurrency clients that post again as soon as each answer is read."""
-    start = time.perf_counter() + 0.05
-    run = Run(start + warmup, start + warmup + seconds)
-
-    def client(index):
-        """Post on one keep-alive connection until the time is up."""
-        rng = random.Random(index)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        gevent.sleep(max(0.0, start - time.perf_counter()))
-        seq = 0
-        while time.perf_counter() < run.stop_at:
-            token, cid = rng.choice(conversations)
-            marker = f"c{index}n{seq}x{rng.getrandbits(32):08x}"
-            seq += 1
-            began = time.perf_counter()
-            deliveries.sent(cid, marker.encode(), began)
-            try:
-                status = post(conn, token, marker)
-            except (OSError, http.client.HTTPException) as error:
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                run.record(began, began, time.perf_counter(), error=type(error).__name__)
-                continue
-            run.record(began, began, time.perf_counter(), status)
-        conn.close()
-
-    gevent.joinall([gevent.spawn(client, i) for i in range(concurrency)],
-                   timeout=warmup + seconds + 60)
-    return run, []
-
-
-def open_loop(port, conversations, deliveries, rate, seconds, warmup, max_connections, drain):
-    """Start posts at rate per second on schedule, whether or not earlier ones have finished."""
-    start = time.perf_counter() + 0.05
-    run = Run(start + warmup, start + warmup + seconds)
-    idle, slots = [], BoundedSemaphore(max_connections)
-    rng = random.Random(1)
-    lags, greenlets, dues = [], [], []
-
-    def one(seq, due):
-        """Send the post due at `due` on an idle connection or a new one."""
-        token, cid = rng.choice(conversations)
-        marker = f"o{seq}x{rng.getrandbits(32):08x}"
-        with slots:
-            began = time.perf_counter()
-            deliveries.sent(cid, marker.encode(), began)
-            reused = bool(idle)
-            while True:
-                conn = idle.pop() if idle else http.client.HTTPConnection("127.0.0.1", port,
-                                                                          timeout=30)
-                try:
-                    status = post(conn, token, marker)
-                    break
-                except (BrokenPipeError, ConnectionResetError,
-                        http.client.RemoteDisconnected) as error:
-                    conn.close()
-                    if reused:  # gunicorn closed it after its keep-alive timeout: retry once
-                        reused = False
-                        continue
-                    run.record(due, began, time.perf_counter(), error=type(error).__name__)
-                    return
-                except (OSError, http.client.HTTPException) as error:
-                    conn.close()
-                    run.record(due, began, time.perf_counter(), error=type(error).__name__)
-                    return
-            run.record(due, began, time.perf_counter(), status)
-            if conn.sock is not None:
-                idle.append(conn)
-
-    total = int(rate * (warmup + seconds))
-    for seq in range(total):
-        due = start + seq / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            gevent.sleep(delay)
-        lags.append(time.perf_counter() - due)
-        greenlets.append(gevent.spawn(one, seq, due))
-        dues.append(due)
-    # Bounded in time: what has not finished `drain` seconds after the last scheduled start
-    # is stopped and counted as an error (the server fell that far behind).
-    gevent.joinall(greenlets, timeout=max(0.0, start + warmup + seconds + drain
-                                         - time.perf_counter()))
-    unfinished = [(g, due) for g, due in zip(greenlets, dues, strict=True) if not g.ready()]
-    gevent.killall([g for g, _ in unfinished], block=True, timeout=5)
-    for _, due in unfinished:
-        if run.measure_from <= due < run.stop_at:
-            run.errors[f"unfinished {drain:g}s after the schedule ended"] += 1
-    for conn in idle:
-        conn.close()
-    return run, lags
-
-
-def add_load_arguments(parser):
-    """Add the options of the post load (bench/stack_ceiling.py runs the same one)."""
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--concurrency", type=int, default=32,
-                        help="closed-loop clients (32)")
-    parser.add_argument("--rate", type=float, default=500, help="open-loop posts per second (500)")
-    parser.add_argument("--seconds", type=float, default=15, help="measured seconds per run (15)")
-    parser.add_argument("--warmup", type=float, default=2, help="uncounted warm-up seconds (2)")
-    parser.add_argument("--conversations", type=int, default=200,
-                        help="fresh conversations per run, posts spread over them (200)")
-    parser.add_argument("--max-connections", type=int, default=256,
-                        help="open-loop posts in flight at most (256)")
-    parser.add_argument("--drain", type=float, default=5,
-                        help="open loop: seconds after the schedule ends before unfinished "
-                             "posts are stopped and counted as errors (5)")
-    parser.add_argument("--modes", default="closed,open", help="closed, open or both")
-    lc.add_common_arguments(parser)
 
 
 def main():
@@ -247,102 +61,111 @@ def main():
                 demo_password=True)
 
 
+def run_name(mode, sockets):
+    return f"{mode}_{'with' if sockets else 'without'}_sockets"
+
+
+def run_one(setup, server, mode, sockets, cookie, args):
+    """Run one mode on fresh conversations, `sockets` of them listened to; return its entry."""
+    # bench/post_vs_ceiling.py runs this too, between runs of the skeleton.
+    name = run_name(mode, sockets)
+    conversations = setup.open_conversations(server.url, args.conversations)
+    deliveries, clients, open_errors = Deliveries(), [], []
+    if sockets:
+        specs = [("staff", cid, f"/inbox/ws?conversation={cid}", cookie)
+                 for _, cid in conversations[:args.staff_sockets]]
+        specs += [("customer", cid, f"/c/{token}/ws", ())
+                  for token, cid in conversations[args.staff_sockets:sockets]]
+        clients, open_errors = open_sockets(server.port, specs, 50,
+                                            on_text=deliveries.on_text)
+        deliveries.listened = {c.conversation_id for c in clients}
+    desc = (f"{args.concurrency} clients" if mode == "closed"
+            else f"{args.rate}/s scheduled")
+    log(f"{name}: {desc}, {len(clients)} sockets, "
+        f"{args.warmup}s warm-up + {args.seconds}s")
+    idle = wait_for_idle(args.wait_idle, log)
+    counts0 = lc.log_counts(server.log_text())
+    cpu0, wall0 = cpu_counters({"web": server}), time.perf_counter()
+    if mode == "closed":
+        run, lags = closed_loop(server.port, conversations, deliveries,
+                                args.concurrency, args.seconds, args.warmup)
+    else:
+        run, lags = open_loop(server.port, conversations, deliveries, args.rate,
+                              args.seconds, args.warmup, args.max_connections,
+                              args.drain)
+    wall = time.perf_counter() - wall0
+    gevent.sleep(1)  # let the last frames arrive
+    cpu = cpu_split(cpu0, cpu_counters({"web": server}), wall)
+    cpu["server_ms_per_post"] = (round(1000 * cpu["server_web"] / run.completed, 2)
+                                 if run.completed else None)
+    if run.completed:
+        # CPU the post costs the server side (gunicorn + PostgreSQL + Redis): with
+        # every core of this machine and nothing else running, posts/s cannot
+        # exceed this, whatever the concurrency.
+        side = cpu["server_web"] + cpu["postgresql_backends"] + cpu["redis"]
+        cpu["server_side_ms_per_post"] = round(1000 * side / run.completed, 2)
+        cpu["cpu_bound_ceiling_posts_per_s"] = round(
+            run.completed * (os.cpu_count() or 1) / side, 1) if side else None
+    summary = lc.latency_summary(run.latencies)
+    # Posts answered (303) inside the measured window, per second.
+    achieved = round(run.answered_in_window / args.seconds, 1)
+    errors = sum(run.errors.values())
+    entry = {
+        "mode": ("closed loop" if mode == "closed" else "open loop"),
+        **({"concurrency": args.concurrency} if mode == "closed"
+           else {"target_rate_per_s": args.rate,
+                 "max_in_flight": args.max_connections}),
+        "posts_per_s": achieved,
+        "latency": summary,
+        "errors": errors,
+        "error_kinds": dict(run.errors),
+        "status_counts": {str(k): v for k, v in sorted(run.statuses.items())},
+        "floor": FLOOR,
+        "meets_floor": bool(achieved >= FLOOR["posts_per_s"] * 0.99 and not errors
+                            and summary["p99_ms"] is not None
+                            and summary["p99_ms"] <= FLOOR["p99_ms"]),
+        "conversations": len(conversations),
+        "messages_per_conversation_at_end": round(
+            2 + run.completed / len(conversations), 1),
+        "cpu_seconds_during_run": cpu,
+        "contention": {**contention(cpu), "waited_for_idle": idle},
+        "server_log_counts_during_run": {
+            k: v - counts0[k] for k, v in lc.log_counts(server.log_text()).items()},
+    }
+    if mode == "open":
+        entry["latency_counted_from"] = "each post's scheduled start"
+        entry["service_time"] = lc.latency_summary(run.service)
+        entry["load_generator_schedule_lag"] = lc.latency_summary(lags)
+    if sockets:
+        entry["sockets"] = {
+            "opened": len(clients),
+            "still_open": sum(1 for c in clients if not c.closed),
+            "staff": sum(1 for c in clients if c.label == "staff"),
+            "customer": sum(1 for c in clients if c.label == "customer"),
+            "open_errors": open_errors[:5],
+            "frames_received": sum(c.frames for c in clients),
+            "posts_to_listened_conversations": deliveries.expected,
+            "delivered": len(deliveries.latencies),
+            "delivery_latency": lc.latency_summary(deliveries.latencies),
+        }
+        for client in clients:
+            client.close()
+    log(f"{name}: {achieved} posts/s, p50 {summary['p50_ms']} ms, p99 "
+        f"{summary['p99_ms']} ms, errors {errors}")
+    return entry
+
+
 def measure(setup, args):
     """Run each mode without, then with sockets, on fresh conversations; return the JSON."""
-    server = setup.start_server(args.workers, "kulak-post-throughput-")
+    server = setup.start_server(args.workers)
     cookie = None
     if args.sockets and args.staff_sockets:
-        cookie = setup.staff_cookie(server.base)
+        cookie = setup.staff_cookie(server.url)
     plan = [(mode, sockets) for sockets in ([0, args.sockets] if args.sockets else [0])
             for mode in args.modes.split(",")]
-    runs = {}
-    for mode, sockets in plan:
-        name = f"{mode}_{'with' if sockets else 'without'}_sockets"
-        conversations = setup.open_conversations(server.base, args.conversations)
-        deliveries, clients, open_errors = Deliveries(), [], []
-        if sockets:
-            specs = [("staff", cid, f"/inbox/ws?conversation={cid}", cookie)
-                     for _, cid in conversations[:args.staff_sockets]]
-            specs += [("customer", cid, f"/c/{token}/ws", ())
-                      for token, cid in conversations[args.staff_sockets:sockets]]
-            clients, open_errors = open_sockets(server.port, specs, 50,
-                                                on_text=deliveries.on_text)
-            deliveries.listened = {c.conversation_id for c in clients}
-        desc = (f"{args.concurrency} clients" if mode == "closed"
-                else f"{args.rate}/s scheduled")
-        log(f"{name}: {desc}, {len(clients)} sockets, "
-            f"{args.warmup}s warm-up + {args.seconds}s")
-        idle = wait_for_idle(args.wait_idle, log)
-        counts0 = lc.log_counts(server.log_text())
-        cpu0, wall0 = cpu_counters({"web": server}), time.perf_counter()
-        if mode == "closed":
-            run, lags = closed_loop(server.port, conversations, deliveries,
-                                    args.concurrency, args.seconds, args.warmup)
-        else:
-            run, lags = open_loop(server.port, conversations, deliveries, args.rate,
-                                  args.seconds, args.warmup, args.max_connections,
-                                  args.drain)
-        wall = time.perf_counter() - wall0
-        gevent.sleep(1)  # let the last frames arrive
-        cpu = cpu_split(cpu0, cpu_counters({"web": server}), wall)
-        cpu["server_ms_per_post"] = (round(1000 * cpu["server_web"] / run.completed, 2)
-                                     if run.completed else None)
-        if run.completed:
-            # CPU the post costs the server side (gunicorn + PostgreSQL + Redis): with
-            # every core of this machine and nothing else running, posts/s cannot
-            # exceed this, whatever the concurrency.
-            side = cpu["server_web"] + cpu["postgresql_backends"] + cpu["redis"]
-            cpu["server_side_ms_per_post"] = round(1000 * side / run.completed, 2)
-            cpu["cpu_bound_ceiling_posts_per_s"] = round(
-                run.completed * (os.cpu_count() or 1) / side, 1) if side else None
-        summary = lc.latency_summary(run.latencies)
-        # Posts answered (303) inside the measured window, per second.
-        achieved = round(run.answered_in_window / args.seconds, 1)
-        errors = sum(run.errors.values())
-        entry = {
-            "mode": ("closed loop" if mode == "closed" else "open loop"),
-            **({"concurrency": args.concurrency} if mode == "closed"
-               else {"target_rate_per_s": args.rate,
-                     "max_in_flight": args.max_connections}),
-            "posts_per_s": achieved,
-            "latency": summary,
-            "errors": errors,
-            "error_kinds": dict(run.errors),
-            "status_counts": {str(k): v for k, v in sorted(run.statuses.items())},
-            "floor": FLOOR,
-            "meets_floor": bool(achieved >= FLOOR["posts_per_s"] * 0.99 and not errors
-                                and summary["p99_ms"] is not None
-                                and summary["p99_ms"] <= FLOOR["p99_ms"]),
-            "conversations": len(conversations),
-            "messages_per_conversation_at_end": round(
-                2 + run.completed / len(conversations), 1),
-            "cpu_seconds_during_run": cpu,
-            "contention": {**contention(cpu), "waited_for_idle": idle},
-            "server_log_counts_during_run": {
-                k: v - counts0[k] for k, v in lc.log_counts(server.log_text()).items()},
-        }
-        if mode == "open":
-            entry["latency_counted_from"] = "each post's scheduled start"
-            entry["service_time"] = lc.latency_summary(run.service)
-            entry["load_generator_schedule_lag"] = lc.latency_summary(lags)
-        if sockets:
-            entry["sockets"] = {
-                "opened": len(clients),
-                "still_open": sum(1 for c in clients if not c.closed),
-                "staff": sum(1 for c in clients if c.label == "staff"),
-                "customer": sum(1 for c in clients if c.label == "customer"),
-                "open_errors": open_errors[:5],
-                "frames_received": sum(c.frames for c in clients),
-                "posts_to_listened_conversations": deliveries.expected,
-                "delivered": len(deliveries.latencies),
-                "delivery_latency": lc.latency_summary(deliveries.latencies),
-            }
-            for client in clients:
-                client.close()
-        runs[name] = entry
-        log(f"{name}: {achieved} posts/s, p50 {summary['p50_ms']} ms, p99 "
-            f"{summary['p99_ms']} ms, errors {errors}")
-    if server.proc.poll() is not None:
+    runs = {run_name(mode, sockets): run_one(setup, server, mode, sockets, cookie, args)
+            for mode, sockets in plan}
+    if server.process.poll() is not None:
         raise RuntimeError(f"server died: {server.log_tail()}")
     return {
         "benchmark": "post_throughput",

@@ -25,8 +25,8 @@ from collections import Counter
 
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kulak_server  # noqa: E402
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 from cpu_accounting import (  # noqa: E402
     cpu_seconds,
     group_cpu_seconds,
@@ -36,8 +36,11 @@ from cpu_accounting import (  # noqa: E402
     socket_inodes,
     tcp_local_ports_to,
 )
-from kulak_server import SURVEY_PATH, log_errors, percentile  # noqa: E402
-from pg_schema import fresh_schema  # noqa: E402
+from live_common import log_errors, percentile  # noqa: E402
+
+from harness.clients import SURVEY_PATH, customer_post, open_conversation  # noqa: E402
+from harness.databases import fresh_schema  # noqa: E402
+from harness.servers import KulakServer  # noqa: E402
 
 
 def log(*parts):
@@ -74,23 +77,13 @@ def cpu_counters(pgid):
 def open_conversations(base, count):
     """Open count conversations of three messages each, and return their tokens."""
     session = requests.Session()
-    tokens = [
-        kulak_server.open_conversation(
-            session, base, f"Benchmark conversation {n}: the shower in my room is cold.", 30
-        )
-        for n in range(count)
-    ]
+    tokens = [open_conversation(base, f"Benchmark conversation {n}: the shower in my room is "
+                                "cold.", session, client_id=uuid.uuid4().hex)
+              for n in range(count)]
     # Give each conversation a couple more messages, so the page renders a real thread.
     for token in tokens:
         for text in ("Still waiting, thank you.", "Any news?"):
-            response = session.post(
-                f"{base}/c/{token}",
-                data={"body": text, "client_id": uuid.uuid4().hex, "lang": "en"},
-                allow_redirects=False,
-                timeout=30,
-            )
-            if response.status_code != 303:
-                raise RuntimeError(f"POST /c/<token> gave {response.status_code}")
+            customer_post(base, f"/c/{token}", text, session, client_id=uuid.uuid4().hex)
     return tokens
 
 
@@ -214,10 +207,10 @@ def main():
             "REDIS_URL": args.redis_url or None,
             "PSYCOPG_WAIT_FUNC": args.psycopg_wait_func or None,
         }
-        server = kulak_server.KulakServer(args.workers, "kulak-render-latency-", env=env, log=log)
+        server = KulakServer(env=env, workers=args.workers, progress=log)
         try:
             server.start()
-            tokens = open_conversations(server.base, args.conversations)
+            tokens = open_conversations(server.url, args.conversations)
             log(f"{len(tokens)} conversations opened")
             targets = (
                 ("survey_page", SURVEY_PATH, lambda rng: SURVEY_PATH),
@@ -227,7 +220,7 @@ def main():
             for name, label, next_path in targets:
                 log(f"{name}: {args.concurrency} clients, {args.warmup}s warm-up + {args.seconds}s")
                 cpu0, load0, wall0 = (
-                    cpu_counters(server.proc.pid),
+                    cpu_counters(server.process.pid),
                     os.getloadavg(),
                     time.monotonic(),
                 )
@@ -237,10 +230,10 @@ def main():
                     args.concurrency,
                     args.seconds,
                     args.warmup,
-                    sample=lambda: postgres_connections_by_pid(server.proc.pid),
+                    sample=lambda: postgres_connections_by_pid(server.process.pid),
                 )
                 wall = time.monotonic() - wall0
-                cpu = {k: v - cpu0[k] for k, v in cpu_counters(server.proc.pid).items()}
+                cpu = {k: v - cpu0[k] for k, v in cpu_counters(server.process.pid).items()}
                 cpu["other_processes"] = max(
                     0.0,
                     cpu["machine_busy"] - cpu["server"] - cpu["load_generator"] - cpu["postgresql"],
@@ -267,7 +260,7 @@ def main():
                     f"{name}: {runs[name]['requests_per_s']} req/s, p50 {runs[name]['p50_ms']} ms,"
                     f" p99 {runs[name]['p99_ms']} ms, errors {runs[name]['errors']}"
                 )
-            if server.proc.poll() is not None:
+            if server.process.poll() is not None:
                 raise RuntimeError(f"server died during the run: {server.log_tail()}")
             result = {
                 "benchmark": "render_latency",

@@ -7,7 +7,8 @@ would long since have done to a history this size.
 import time
 
 import psycopg
-from pg_schema import ADMIN_DSN
+
+from harness.databases import ADMIN_DSN
 
 DAYS = 90
 

@@ -6,7 +6,7 @@ import re
 import sys
 import time
 
-import kulak_server
+from harness.clients import csrf_token
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 MANAGER = "manager@demo.example"
@@ -41,7 +41,7 @@ def profile_report(env, password, explain_top, csv_path):
 
         client = app.test_client()
         page = client.get("/inbox/login")
-        token = kulak_server.csrf_token(page.get_data(as_text=True))
+        token = csrf_token(page.get_data(as_text=True))
         answer = client.post("/inbox/login", data={"csrf_token": token, "email": MANAGER,
                                                     "password": password})
         if answer.status_code != 303:

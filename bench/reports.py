@@ -26,14 +26,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kulak_server  # noqa: E402
-from kulak_server import log_errors, login_staff, percentile, rss_kib  # noqa: E402
-from pg_schema import ADMIN_DSN, fresh_schema  # noqa: E402
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
+from cpu_accounting import rss_kib  # noqa: E402
+from live_common import log_errors, percentile  # noqa: E402
 from report_history import DAYS, generate  # noqa: E402
 from report_profile import MANAGER, REPORT_PATH, profile_report  # noqa: E402
+
+from harness.clients import sign_in  # noqa: E402
+from harness.databases import ADMIN_DSN, fresh_schema  # noqa: E402
+from harness.servers import KulakServer  # noqa: E402
 
 INBOX_PATH = "/inbox/"
 CSV_PATH = "/reports/conversations.csv"
@@ -208,10 +211,9 @@ def main():
             "KULAK_DEMO_PASSWORD": password,
             "REDIS_URL": None,
         }
-        server = kulak_server.KulakServer(args.workers, "kulak-reports-", env=env, log=log)
+        server = KulakServer(env=env, workers=args.workers, progress=log)
         try:
             server.start()  # `kulak demo` (migrations, the demo brand) then `kulak serve`
-            server.wait_for_workers()
             log(f"generating {args.conversations} conversations x "
                 f"{args.messages_per_conversation} messages over {DAYS} days")
             data = generate(schema, args.conversations, args.messages_per_conversation, log)
@@ -220,21 +222,21 @@ def main():
                                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
                 with psycopg.connect(ADMIN_DSN, autocommit=True) as pg:
                     pg.execute(f'UPDATE "{schema}".brand SET business_hours = %s', (hours,))
-            session = login_staff(requests.Session(), server.base, MANAGER, password, 30)
+            session = sign_in(server.url, MANAGER, password)
             log(f"report page: {args.warmups} warm-ups + {args.requests} GETs")
-            report = time_page(session, server.base, REPORT_PATH, args.requests, args.warmups)
+            report = time_page(session, server.url, REPORT_PATH, args.requests, args.warmups)
             log(f"report page p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms")
             log(f"inbox list: {args.warmups} warm-ups + {args.requests} GETs")
-            inbox = time_page(session, server.base, INBOX_PATH, args.requests, args.warmups)
+            inbox = time_page(session, server.url, INBOX_PATH, args.requests, args.warmups)
             log(f"inbox p50 {inbox['p50_ms']} ms, p99 {inbox['p99_ms']} ms")
             today = datetime.now(UTC).date()  # one day either side covers every zone
             first, last = today - timedelta(days=DAYS + 2), today + timedelta(days=1)
             log(f"CSV export {first}..{last}")
-            export = stream_csv(session, server.base, server, first, last,
+            export = stream_csv(session, server.url, server, first, last,
                                 data["counts"]["conversation"])
             log(f"CSV: {export['rows']} rows in {export['seconds']} s "
                 f"({export['rows_per_s']} rows/s), +{export['memory_growth_mb']} MB")
-            if server.proc.poll() is not None:
+            if server.process.poll() is not None:
                 raise RuntimeError(f"server died during the run: {server.log_tail()}")
             profile = None
             if not args.no_profile:

@@ -30,10 +30,16 @@ import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 import requests  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kulak_server  # noqa: E402
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 import live_common as lc  # noqa: E402
-from cpu_accounting import contention, cpu_counters, cpu_split, wait_for_idle  # noqa: E402
+from cpu_accounting import (  # noqa: E402
+    contention,
+    cpu_counters,
+    cpu_split,
+    rss_kib,
+    wait_for_idle,
+)
 from ws_client import open_sockets  # noqa: E402
 
 FLOOR = {"sockets": 5000, "rss_bytes": 10**9}
@@ -94,21 +100,21 @@ def main():
 
 def measure(setup, args, checkpoints):
     """Open the sockets in steps, hold them, broadcast, close them; return the JSON result."""
-    server = setup.start_server(1, "kulak-socket-capacity-")
+    server = setup.start_server(1)
     worker = server.wait_for_workers()[0]
     log(f"opening {args.conversations} conversations")
-    conversations = setup.open_conversations(server.base, args.conversations)
+    conversations = setup.open_conversations(server.url, args.conversations)
     with requests.Session() as session:
         for token, _ in conversations[:5]:  # warm the conversation page and its templates
-            session.get(f"{server.base}/c/{token}", timeout=30)
+            session.get(f"{server.url}/c/{token}", timeout=30)
 
     broadcast = Broadcast()
     spread = [conversations[n % len(conversations)] for n in range(args.sockets)]
     specs = [("customer", cid, f"/c/{token}/ws", ()) for token, cid in spread]
     time.sleep(1)
-    samples = [{"sockets": 0, "worker_rss_kib": kulak_server.rss_kib(worker),
+    samples = [{"sockets": 0, "worker_rss_kib": rss_kib(worker),
                 "worker_open_fds": open_fds(worker),
-                "load_generator_rss_kib": kulak_server.rss_kib(os.getpid())}]
+                "load_generator_rss_kib": rss_kib(os.getpid())}]
     log(f"0 sockets: worker RSS {samples[0]['worker_rss_kib']} KiB")
     idle = wait_for_idle(args.wait_idle, log)
     clients, errors, opened_at = [], [], 0
@@ -126,9 +132,9 @@ def measure(setup, args, checkpoints):
         sample = {
             "sockets": checkpoint,
             "sockets_open": sum(1 for c in clients if not c.closed),
-            "worker_rss_kib": kulak_server.rss_kib(worker),
+            "worker_rss_kib": rss_kib(worker),
             "worker_open_fds": open_fds(worker),
-            "load_generator_rss_kib": kulak_server.rss_kib(os.getpid()),
+            "load_generator_rss_kib": rss_kib(os.getpid()),
             "seconds_to_open_this_step": round(took, 2),
             "opened_per_s_this_step": round(len(new) / took, 1) if took else None,
         }
@@ -140,7 +146,7 @@ def measure(setup, args, checkpoints):
     log(f"holding {len(clients)} sockets for {args.hold}s")
     gevent.sleep(args.hold)
     open_after_hold = sum(1 for c in clients if not c.closed)
-    rss_after_hold = kulak_server.rss_kib(worker)
+    rss_after_hold = rss_kib(worker)
 
     log("broadcast: one post per conversation")
     per_conversation = {}
@@ -176,7 +182,7 @@ def measure(setup, args, checkpoints):
     expected = sum(per_conversation.values())
     last_arrivals = [t for _, t in fanout.values() if t is not None]
     first_arrivals = [min(broadcast.arrivals[c]) for c in fanout if broadcast.arrivals[c]]
-    rss_after_broadcast = kulak_server.rss_kib(worker)
+    rss_after_broadcast = rss_kib(worker)
     open_after_broadcast = sum(1 for c in clients if not c.closed)
 
     log("closing every socket")
@@ -191,8 +197,8 @@ def measure(setup, args, checkpoints):
             break
         time.sleep(0.25)
     time.sleep(1)
-    rss_after_close = kulak_server.rss_kib(worker)
-    if server.proc.poll() is not None:
+    rss_after_close = rss_kib(worker)
+    if server.process.poll() is not None:
         raise RuntimeError(f"server died: {server.log_tail()}")
 
     peak = max(s["worker_rss_kib"] or 0 for s in samples)

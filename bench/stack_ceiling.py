@@ -25,22 +25,21 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
-import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 import psycopg  # noqa: E402
-import requests  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 import live_common as lc  # noqa: E402
-import post_throughput as pt  # noqa: E402
+import post_load  # noqa: E402
 from cpu_accounting import contention, cpu_counters, cpu_split, wait_for_idle  # noqa: E402
-from kulak_server import free_port  # noqa: E402
-from pg_schema import ADMIN_DSN, fresh_schema  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from harness.databases import ADMIN_DSN, fresh_schema, scratch_redis_db  # noqa: E402
+from harness.servers import SkeletonServer  # noqa: E402
+
 VARIANTS = ("transaction", "single")
 SCHEMA = """
 CREATE TABLE conversation (id serial PRIMARY KEY, token text UNIQUE NOT NULL,
@@ -57,36 +56,10 @@ def log(*parts):
     print("[stack_ceiling]", *parts, file=sys.stderr, flush=True)
 
 
-class SkeletonServer:
-    """gunicorn serving stack_ceiling_app in its own process group (what cpu_counters reads)."""
-
-    def __init__(self, workers, env):
-        self.port, self.workers = free_port(), workers
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--worker-class", "gevent",
-             "--worker-connections", "10000", "--workers", str(workers), "--no-control-socket",
-             "--bind", f"127.0.0.1:{self.port}", "--access-logfile", "/dev/null",
-             "--chdir", HERE, "stack_ceiling_app:app"],
-            env={**os.environ, **env}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}/", timeout=1)
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the skeleton server did not start")
-
-    def stop(self):
-        """End the whole process group."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-                self.proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
+def skeleton(workers, dsn, redis_url, variant):
+    """Start the skeleton app on the schema and Redis, with one variant's statements."""
+    return SkeletonServer(workers, {"STACK_CEILING_DSN": dsn, "STACK_CEILING_REDIS": redis_url,
+                                    "STACK_CEILING_STATEMENTS": variant}).start()
 
 
 def seed(schema, count):
@@ -124,7 +97,7 @@ def classifier_ms():
     """Return the p50 ms of one prediction of Kulak's shipped model, without and with the why."""
     # In a child process: this folder holds a bench/classifier.py that shadows the package.
     done = subprocess.run([sys.executable, "-c", CLASSIFIER_TIMING], capture_output=True,
-                          text=True, cwd=os.path.dirname(HERE), check=True, timeout=300)
+                          text=True, cwd=os.path.dirname(BENCH), check=True, timeout=300)
     return json.loads(done.stdout)
 
 
@@ -133,11 +106,12 @@ def run_mode(server, mode, conversations, args):
     idle = wait_for_idle(args.wait_idle, log)
     cpu0, wall0 = cpu_counters({"web": server}), time.perf_counter()
     if mode == "closed":
-        run, _ = pt.closed_loop(server.port, conversations, pt.Deliveries(), args.concurrency,
-                                args.seconds, args.warmup)
+        run, _ = post_load.closed_loop(server.port, conversations, post_load.Deliveries(),
+                                       args.concurrency, args.seconds, args.warmup)
     else:
-        run, _ = pt.open_loop(server.port, conversations, pt.Deliveries(), args.rate,
-                              args.seconds, args.warmup, args.max_connections, args.drain)
+        run, _ = post_load.open_loop(server.port, conversations, post_load.Deliveries(),
+                                     args.rate, args.seconds, args.warmup, args.max_connections,
+                                     args.drain)
     cpu = cpu_split(cpu0, cpu_counters({"web": server}), time.perf_counter() - wall0)
     side = cpu["server_web"] + cpu["postgresql_backends"] + cpu["redis"]
     summary = lc.latency_summary(run.latencies)
@@ -146,9 +120,9 @@ def run_mode(server, mode, conversations, args):
     return {
         "posts_per_s": achieved, "latency": summary, "errors": errors,
         "error_kinds": dict(run.errors),
-        "meets_issue_3_floor": bool(achieved >= pt.FLOOR["posts_per_s"] * 0.99 and not errors
+        "meets_issue_3_floor": bool(achieved >= post_load.FLOOR["posts_per_s"] * 0.99 and not errors
                                     and summary["p99_ms"] is not None
-                                    and summary["p99_ms"] <= pt.FLOOR["p99_ms"]),
+                                    and summary["p99_ms"] <= post_load.FLOOR["p99_ms"]),
         "cpu_seconds_during_run": cpu,
         "server_ms_per_post": round(1000 * cpu["server_web"] / run.completed, 2)
         if run.completed else None,
@@ -161,19 +135,17 @@ def run_mode(server, mode, conversations, args):
 def main():
     """Measure each variant in each mode on a fresh schema; print the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    pt.add_load_arguments(parser)  # the same load, the same defaults
+    post_load.add_load_arguments(parser)  # the same load, the same defaults
     args = parser.parse_args()
     lc.raise_open_files(4096)
     started = time.perf_counter()
     classifier = classifier_ms()
     runs = {}
-    with lc.scratch_redis_db(args.redis_url) as redis_url, \
+    with scratch_redis_db(args.redis_url) as redis_url, \
             fresh_schema(log) as (schema, dsn, version):
         conversations = seed(schema, args.conversations)
         for variant in VARIANTS:
-            server = SkeletonServer(args.workers, {
-                "STACK_CEILING_DSN": dsn, "STACK_CEILING_REDIS": redis_url,
-                "STACK_CEILING_STATEMENTS": variant})
+            server = skeleton(args.workers, dsn, redis_url, variant)
             try:
                 for mode in args.modes.split(","):
                     name = f"{variant}_{mode}"
@@ -189,7 +161,7 @@ def main():
         "headline": {name: {"posts_per_s": r["posts_per_s"], "p99_ms": r["latency"]["p99_ms"],
                             "server_side_ms_per_post": r["server_side_ms_per_post"]}
                      for name, r in runs.items()},
-        "floor": pt.FLOOR,
+        "floor": post_load.FLOOR,
         "runs": runs,
         "classifier_ms_per_message_p50": classifier,
         "settings": {"workers": args.workers, "worker_class": "gevent",

@@ -1,28 +1,25 @@
 """Fixtures: the app on SQLite and on the real PostgreSQL, a real server, a real Chromium."""
 import contextvars
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
-import requests
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
 from app.core import assets
 from app.demo import seed_demo
+from harness.databases import ADMIN_DSN, Schemas
+from harness.databases import database_url as database_url  # re-exported, as the next two
+from harness.receivers import HttpReceiver, SmtpInbox
+from harness.servers import KulakServer
+from harness.servers import free_port as free_port
+from harness.servers import kulak_command as kulak_command
 from models import db
-from tests.receivers import SmtpInbox
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES = ADMIN_DSN
 BACKENDS = ("sqlite", "postgresql")
 DEMO_PASSWORD = "demo-password-for-tests"
 CHROMIUM = "/usr/bin/chromium"
@@ -41,25 +38,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(scope="session")
 def postgres_schema():
     """Return a factory of fresh PostgreSQL schemas in database `test`, all dropped at the end."""
-    created = []
-
-    def make():
-        name = f"kulak_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(POSTGRES, autocommit=True) as connection:
-            connection.execute(f"CREATE SCHEMA {name}")
-        created.append(name)
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{name}"
-
-    yield make
-    with psycopg.connect(POSTGRES, autocommit=True) as connection:
-        for name in created:
-            connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
-
-
-def database_url(backend, tmp_dir, postgres_schema):
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_dir / 'kulak.db'}"
-    return postgres_schema()
+    schemas = Schemas()
+    yield schemas
+    schemas.drop_all()
 
 
 class RequestPerContextClient(FlaskClient):
@@ -128,12 +109,6 @@ def demo(app):
     return db.session.scalar(db.select(Brand).filter_by(slug="demo"))
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(app):
     """A real SMTP server; the app's mail goes to it."""
@@ -144,51 +119,13 @@ def smtp(app):
     app.config["MAIL_URL"] = None
 
 
-class LiveServer:
-    """A real `kulak serve` (gunicorn, gevent workers) in its own process group."""
-
-    def __init__(self, backend, url, env, process):
-        self.backend, self.url, self.env, self.process = backend, url, env, process
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-
-
-def kulak_command(*args):
-    return [sys.executable, "-c", "from app.cli import main; main()", *args]
-
-
 def start_server(backend, tmp_dir, postgres_schema, extra_env=None, demo=True):
-    port = free_port()
-    env = {**os.environ, "KULAK_INSTANCE": str(tmp_dir),
-           "DATABASE_URL": database_url(backend, tmp_dir, postgres_schema),
-           "KULAK_PUBLIC_URL": f"http://127.0.0.1:{port}", "KULAK_DEMO_PASSWORD": DEMO_PASSWORD,
-           "KULAK_RATE_LIMITS": "off", **(extra_env or {})}
-    env.pop("REDIS_URL", None)
-    if demo:
-        subprocess.run(kulak_command("demo"), env=env, check=True, capture_output=True,
-                       timeout=120)
-    log = open(Path(tmp_dir) / "server.log", "wb")
-    process = subprocess.Popen(kulak_command("serve", "--port", str(port)), env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = LiveServer(backend, f"http://127.0.0.1:{port}", env, process)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((Path(tmp_dir) / "server.log").read_text()[-3000:])
-        try:
-            if requests.get(server.url + "/healthz", timeout=5).status_code == 200:
-                return server
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError("kulak serve did not answer /healthz within 30 s")
+    """Start `kulak serve` with the demo brand on SQLite or a fresh schema, without Redis."""
+    # Rate limits off; `tmp_dir` is the instance folder and holds server.log.
+    env = {"DATABASE_URL": database_url(backend, tmp_dir, postgres_schema),
+           "KULAK_DEMO_PASSWORD": DEMO_PASSWORD, "KULAK_RATE_LIMITS": "off",
+           **(extra_env or {}), "REDIS_URL": None}
+    return KulakServer(tmp_dir, env, demo=demo).start()
 
 
 @pytest.fixture(scope="session")
@@ -238,7 +175,6 @@ def watch(chromium):
 @pytest.fixture
 def smtp_inbox():
     """A real SMTP server (aiosmtpd) for the test; yields it, stops it after."""
-    from tests.receivers import SmtpInbox
     inbox = SmtpInbox(free_port()).start()
     yield inbox
     inbox.stop()
@@ -247,7 +183,6 @@ def smtp_inbox():
 @pytest.fixture
 def http_receiver():
     """A real local HTTP server that records the posts it receives."""
-    from tests.receivers import HttpReceiver
     receiver = HttpReceiver().start()
     yield receiver
     receiver.stop()

@@ -1,9 +1,6 @@
 """Live updates across processes: two gunicorn servers sharing PostgreSQL and Redis, and the
 in-process default without Redis."""
-import os
 import re
-import signal
-import subprocess
 import time
 
 import pytest
@@ -11,79 +8,47 @@ import redis
 import requests
 import simple_websocket
 
-from .conftest import DEMO_PASSWORD, LiveServer, free_port, kulak_command
+from harness.clients import customer_post, open_conversation
+from harness.databases import RedisServer
+from harness.servers import KulakServer, stop_all
+
+from .conftest import DEMO_PASSWORD
 from .test_browser import csrf_token
 from .test_live import (
     RECONNECTING_CODES,
     conversation_id,
-    customer_post,
     frame_with,
     soon,
     staff_session,
     staff_socket,
-    start_conversation,
     unique,
 )
 
 # --- Scale-out: two gunicorn servers sharing PostgreSQL and Redis --------------------------
 
 @pytest.fixture(scope="module")
-def redis_url():
+def redis_url(tmp_path_factory):
     """A Redis server of this module's own. Pub/sub channels ignore database numbers, so on
     the shared :6379 the events of other Kulak servers (benchmarks) would mix with ours."""
-    port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    url, deadline = f"redis://127.0.0.1:{port}/0", soon(10)
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline and process.poll() is None, "no redis-server"
-            time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(10)
-
-
-def serve_with_redis(tmp_dir, database, redis_url):
-    """`kulak serve` with REDIS_URL (conftest.start_server removes it on purpose)."""
-    port = free_port()
-    env = {**os.environ, "KULAK_INSTANCE": str(tmp_dir), "DATABASE_URL": database,
-           "REDIS_URL": redis_url, "SECRET_KEY": "shared-by-both-servers",
-           "KULAK_PUBLIC_URL": f"http://127.0.0.1:{port}", "KULAK_DEMO_PASSWORD": DEMO_PASSWORD,
-           "KULAK_RATE_LIMITS": "off"}
-    subprocess.run(kulak_command("demo"), env=env, check=True, capture_output=True, timeout=120)
-    with open(tmp_dir / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            kulak_command("serve", "--port", str(port), "--workers", "1"), env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = LiveServer("postgresql", f"http://127.0.0.1:{port}", env, process)
-    deadline = soon(30)
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.get(f"{server.url}/healthz", timeout=5).json()["redis"] == "ok":
-                return server
-        except requests.RequestException:
-            time.sleep(0.2)
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
     server.stop()
-    raise RuntimeError((tmp_dir / "server.log").read_text()[-3000:])
 
 
 @pytest.fixture(scope="module")
 def redis_servers(tmp_path_factory, postgres_schema, htmx_installed, redis_url):
-    database, servers = postgres_schema(), []
+    """Two servers of one web process each on one schema and Redis, one secret key."""
+    env = {"DATABASE_URL": postgres_schema(), "REDIS_URL": redis_url,
+           "SECRET_KEY": "shared-by-both-servers", "KULAK_DEMO_PASSWORD": DEMO_PASSWORD,
+           "KULAK_RATE_LIMITS": "off"}
+    servers = []
     try:
         for name in ("a", "b"):
-            servers.append(serve_with_redis(tmp_path_factory.mktemp(f"live-{name}"), database,
-                                            redis_url))
+            servers.append(KulakServer(tmp_path_factory.mktemp(f"live-{name}"), env,
+                                       workers=1).start())
         yield servers
     finally:
-        for server in servers:  # both stop at once
-            os.killpg(server.process.pid, signal.SIGTERM)
-        for server in servers:
-            server.stop()
+        stop_all(servers)  # both stop at once
 
 
 def pattern_subscriptions(redis_url, expected):
@@ -99,7 +64,7 @@ def test_a_post_through_one_server_reaches_a_staff_socket_on_the_other(redis_ser
                                                                         redis_url):
     a, b = redis_servers  # one web process each
     first = unique("Our table booking is missing")
-    token = start_conversation(a.url, first)
+    token = open_conversation(a.url, first)
     cid, agent = conversation_id(a, token), staff_session(b.url)
     sockets = [staff_socket(b.url, agent, f"conversation={cid}")]
     try:
@@ -135,9 +100,7 @@ def test_a_password_changed_through_one_server_closes_that_persons_sockets_on_th
     try:
         for name, ws in sockets.items():
             assert ws.receive(timeout=10), f"{name}: no resync on connect"
-        printed = subprocess.run(kulak_command("staff", "reset-link", "lead@demo.example"),
-                                 env=a.env, capture_output=True, text=True, timeout=120,
-                                 check=True).stdout
+        printed = a.kulak("staff", "reset-link", "lead@demo.example")
         link = re.search(r"http\S+/inbox/password/\S+", printed).group(0)
         assert link.startswith(a.url)
         browser, new_password = requests.Session(), unique("a brand new password")
@@ -151,7 +114,7 @@ def test_a_password_changed_through_one_server_closes_that_persons_sockets_on_th
         # Not a code htmx's ws extension reconnects after: the page stays signed out.
         assert closed.value.reason == 1008 and closed.value.reason not in RECONNECTING_CODES
         customer_post(a.url, "/b/demo/room-412/help", unique("Is the spa open?"))
-        assert frame_with(sockets["agent"], 'id="inbox-poke"', soon(5)), "the agent's went too"
+        assert frame_with(sockets["agent"], 'id="inbox-counts"', soon(5)), "the agent's went too"
     finally:
         for ws in sockets.values():
             if ws.connected:  # the lead's is closed already
@@ -161,7 +124,7 @@ def test_a_password_changed_through_one_server_closes_that_persons_sockets_on_th
 def test_without_redis_the_same_delivery_happens_in_process(live_server):
     assert requests.get(f"{live_server.url}/healthz", timeout=5).json()["redis"] == "not configured"
     first = unique("The heating is off")
-    token = start_conversation(live_server.url, first)
+    token = open_conversation(live_server.url, first)
     agent = staff_session(live_server.url)
     ws = staff_socket(live_server.url, agent, f"conversation={conversation_id(live_server, token)}")
     try:

@@ -1,18 +1,14 @@
 """Fixtures of the inbox tests: signed-in staff, the demo staff by name, who is online, a
 real Redis queue and a real worker process."""
-import os
-import signal
-import subprocess
-
 import pytest
 import redis
 from rq import Queue
 from sqlalchemy import select
 
 from app.realtime.hub import LiveSocket
+from harness.servers import KulakWorker, stop_group
 from models import StaffMember, Team, Touchpoint, db
 
-from ..conftest import kulak_command
 from ..test_hub import RecordingWebSocket
 from .staff import Staff
 
@@ -70,13 +66,9 @@ def alerts_queue(app, monkeypatch):
 
 def start_worker(app, tmp_path, redis_url=REDIS_URL, **extra_env):
     """Start a real `kulak worker` process on this test's database and `redis_url`."""
-    tmp_path.mkdir(exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": redis_url, "KULAK_INSTANCE": str(tmp_path),
-           "KULAK_PUBLIC_URL": "http://kulak.test", **extra_env}
-    log = open(tmp_path / "worker.log", "wb")
-    return subprocess.Popen(kulak_command("worker"), env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return KulakWorker(tmp_path, {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+                                  "REDIS_URL": redis_url, "KULAK_PUBLIC_URL": "http://kulak.test",
+                                  **extra_env}).start().process
 
 
 @pytest.fixture
@@ -89,12 +81,7 @@ def worker_process(app, tmp_path, alerts_queue):
 
 def stop_worker(process):
     """Stop a worker and everything it started (its sweep, its scheduler, a job's fork)."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+    stop_group(process)
 
 
 @pytest.fixture

@@ -1,17 +1,15 @@
 """Nothing is lost when Redis goes down: posts still commit, and once Redis is back every
 alert and every webhook arrives exactly once. The test owns its Redis server to stop it."""
 import json
-import subprocess
 import time
 from collections import Counter
 
 import pytest
-import redis
 from sqlalchemy import select
 
+from harness.databases import RedisServer
 from models import AlertTarget, Conversation, Webhook, db
 
-from ..conftest import free_port
 from ..receivers import wait_for
 from .conftest import start_worker, stop_worker
 from .staff import customer_journey
@@ -19,35 +17,9 @@ from .staff import customer_journey
 CONVERSATIONS = 6
 
 
-class OwnRedis:
-    """A redis-server of this test's own on a free port, stopped and started at will."""
-
-    def __init__(self, tmp_path):
-        self.port, self.dir = free_port(), tmp_path
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)], stdout=subprocess.DEVNULL)
-        assert wait_for(self._answers, seconds=10), "redis-server did not start"
-
-    def _answers(self):
-        try:
-            return redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
-        except redis.RedisError:
-            return False
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
 @pytest.fixture
 def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
+    server = RedisServer(tmp_path)  # stopped and started again by the test
     server.start()
     yield server
     server.stop()

@@ -1,0 +1,1 @@
+"""What the tests and the benchmarks start: servers, databases, clients and receivers."""
