@@ -22,7 +22,7 @@ def create_app(overrides=None, environ=None):
     app.url_map.converters["int"] = IdConverter
 
     from app import alerts, api, realtime
-    from app.core import assets, i18n, navigation, permissions, rendering, security
+    from app.core import assets, i18n, navigation, permissions, rendering, security, serving
     from app.reach import away
 
     db.init_app(app)
@@ -32,6 +32,7 @@ def create_app(overrides=None, environ=None):
     limiter.init_app(app)
     login_manager.init_app(app)
     sock.init_app(app)
+    serving.init_app(app)  # its after_request is registered first, so it runs last
     alerts.init_app(app)  # first: a new conversation's alert is queued before anything else
     realtime.init_app(app)
     away.init_app(app)  # after realtime: a reply's page push goes first

@@ -222,7 +222,7 @@ def serve_command(host, port, workers):
     from flask import current_app
 
     from app.extensions import db
-    from app.server import exec_gunicorn
+    from app.server import exec_gunicorn, fresh_metrics_dir
     _install_assets()
     _prepare_database()
     # Workers open their own connections after the fork; none may be inherited.
@@ -230,4 +230,6 @@ def serve_command(host, port, workers):
     if workers is None:
         # Without Redis, live events fan out inside one process, so there must be one.
         workers = 2 * (os.cpu_count() or 1) if current_app.config["REDIS_URL"] else 1
-    exec_gunicorn(f"{host}:{port}", workers)
+    # Every worker's metrics in files there, so /metrics sums all of them, whichever answers.
+    metrics_dir = fresh_metrics_dir(current_app.config["METRICS_DIR_PARENT"])
+    exec_gunicorn(f"{host}:{port}", workers, metrics_dir)

@@ -87,6 +87,12 @@ class Config:
         # /metrics names every endpoint and its traffic: off (404) unless a scraper's bearer
         # token is set.
         self.METRICS_TOKEN = environ.get("KULAK_METRICS_TOKEN") or None
+        # Under `kulak serve`, each gunicorn worker writes its metrics to files in a folder
+        # made fresh for that start (inside KULAK_METRICS_DIR, else the system's temporary
+        # folder) and named to the workers in prometheus-client's own variable; /metrics sums
+        # them. Unset (flask run, the tests' app): the process's own metrics.
+        self.METRICS_DIR_PARENT = environ.get("KULAK_METRICS_DIR") or None
+        self.METRICS_MULTIPROC_DIR = environ.get("PROMETHEUS_MULTIPROC_DIR") or None
         # Proxies in front of Kulak whose X-Forwarded-* headers are trusted (load balancers):
         # without this every customer behind one would share its address and rate limit.
         self.PROXY_COUNT = int(environ.get("KULAK_PROXY_COUNT") or 0)

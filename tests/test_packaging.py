@@ -149,7 +149,9 @@ def test_installed_kulak_runs_the_demo_and_serves_it(venv, tmp_path):
         page = requests.get(f"{base}/b/demo/room-412", timeout=10)
         assert page.status_code == 200
         assert '<form method="post" class="survey">' in page.text
-        styles = re.findall(r'<link rel="stylesheet" href="([^"]+\.css)"', page.text)
+        # Static URLs carry their file's hash (app/core/serving.py).
+        styles = re.findall(r'<link rel="stylesheet" href="([^"]+\.css\?v=[0-9a-f]{12})"',
+                            page.text)
         assert styles
         for href in styles:
             css = requests.get(base + href, timeout=10)
@@ -160,7 +162,7 @@ def test_installed_kulak_runs_the_demo_and_serves_it(venv, tmp_path):
         for src in scripts:
             script = requests.get(base + src, timeout=10)
             assert script.status_code == 200
-            name = src.rsplit("/", 1)[1]
+            name = src.rsplit("/", 1)[1].split("?v=")[0]
             assert hashlib.sha256(script.content).hexdigest() == PINNED[name][2]
     finally:
         if server.poll() is None:

@@ -1,8 +1,8 @@
 """Fetch the pinned htmx files from the npm registry at install time and check their sha256.
 
 They live in the instance folder (`<instance>/vendor/`), not in the package, which may be
-installed read-only; the app serves them at /static/vendor/<name>, where
-url_for('static', filename='vendor/<name>') points.
+installed read-only; app/core/serving.py serves them at /static/vendor/<name>, where
+url_for('static', filename='vendor/<name>') points (with their hash, like every static file).
 """
 import hashlib
 import shutil
@@ -10,8 +10,6 @@ import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
-
-from flask import abort, send_from_directory
 
 VENDOR_SUBDIR = "vendor"
 
@@ -81,23 +79,10 @@ def install(vendor_dir):
 
 
 def init_app(app):
-    """Serve the instance's htmx files; tell templates whether they are installed.
-
-    Without them every page still works.
-    """
-    directory = instance_vendor_dir(app)
-    ready = all_installed(directory)
+    """Tell templates whether the htmx files are installed; without them every page works."""
+    ready = all_installed(instance_vendor_dir(app))
     if not ready:
         app.logger.warning("htmx is not installed: run `kulak assets`; pages work without it")
-
-    def vendor_file(name):
-        if name not in PINNED:
-            abort(404)
-        return send_from_directory(directory, name)
-
-    # More specific than the app's /static/<path:filename>, so it wins for these URLs.
-    app.add_url_rule(f"{app.static_url_path}/{VENDOR_SUBDIR}/<name>", "vendor_file",
-                     vendor_file)
 
     @app.context_processor
     def inject_htmx():

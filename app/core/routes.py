@@ -4,12 +4,22 @@ import time
 
 import redis
 from flask import abort, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from app.core import bp, outage
 from app.extensions import db, limiter
 from models import Brand
 
+# Counters and histograms only: under `kulak serve` every worker writes its own, and /metrics
+# sums them (a gauge would need a multiprocess_mode saying how to combine the workers').
 REQUESTS = Counter("kulak_http_requests_total", "HTTP requests", ["endpoint", "method", "status"])
 LATENCY = Histogram("kulak_http_request_seconds", "HTTP request latency", ["endpoint"])
 
@@ -67,4 +77,15 @@ def metrics():
     # Constant time: how long a wrong guess takes says nothing about how much of it was right.
     if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
         return "", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'}
-    return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+    return generate_latest(_registry()), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+def _registry():
+    """Return what to answer from: every worker's files under gunicorn, else this process."""
+    directory = current_app.config["METRICS_MULTIPROC_DIR"]
+    if not directory:
+        return REGISTRY
+    # Built per scrape, as prometheus-client advises: it reads the files as they are now.
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)
+    return registry
