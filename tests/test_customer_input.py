@@ -189,7 +189,7 @@ def test_markup_typed_anywhere_is_shown_as_text(client, demo):
         assert texts(soup(response), "#messages p.body")[::2] == [PAYLOAD, "2" + PAYLOAD]
 
 
-def test_htmx_post_returns_the_fresh_form_and_the_message_list(client, demo):
+def test_htmx_post_returns_the_fresh_form_and_leaves_the_message_to_the_log(client, demo):
     token = start(client)
     hx = {"HX-Request": "true"}
     response = client.post(f"/c/{token}", data={"body": "Sent with htmx", "client_id": client_id()},
@@ -200,7 +200,10 @@ def test_htmx_post_returns_the_fresh_form_and_the_message_list(client, demo):
     assert "<html" not in response.text
     page = soup(response)
     assert page.select_one("#message-form textarea").get_text() == ""
-    assert texts(page, "#messages p.body")[-1] == "Sent with htmx"
+    # The message reaches the page by its socket or poll, which append after the page's
+    # cursor: sent in this answer too, it would show twice.
+    assert "Sent with htmx" not in response.text
+    assert texts(soup(client.get(f"/c/{token}")), "#messages p.body")[-1] == "Sent with htmx"
 
     refused = client.post(f"/c/{token}", data={"body": " ", "client_id": client_id()}, headers=hx)
     assert refused.status_code == 422
@@ -210,14 +213,24 @@ def test_htmx_post_returns_the_fresh_form_and_the_message_list(client, demo):
 
 def test_the_message_poll(client, demo):
     token = start(client)
-    newest = db.session.scalar(db.select(db.func.max(Message.id)))
+    first, newest = db.session.execute(
+        db.select(db.func.min(Message.id), db.func.max(Message.id))).one()
     hx = {"HX-Request": "true"}
     nothing_new = client.get(f"/c/{token}/messages?after={newest}", headers=hx)
     assert nothing_new.status_code == 204 and nothing_new.data == b""
-    everything = client.get(f"/c/{token}/messages?after=0", headers=hx)
-    assert everything.status_code == 200 and "<html" not in everything.text
-    assert len(soup(everything).select("#messages li.message")) == 2
-    assert f"after={newest}" in soup(everything).select_one("#messages")["hx-get"]
+    # What comes after the page's cursor, placed before that cursor, which then goes.
+    news = client.get(f"/c/{token}/messages?after={first}", headers=hx)
+    assert news.status_code == 200 and "<html" not in news.text
+    added = soup(news).select_one(f'[hx-swap-oob="beforebegin:#after-{first}"]')
+    assert [li["id"] for li in added.select("li")] == [f"m{newest}", f"after-{newest}"]
+    assert soup(news).select_one(f"li#after-{first}")["hx-swap-oob"] == "delete"
+    # A cursor that is none of this conversation's messages: the whole list, by its id.
+    whole = client.get(f"/c/{token}/messages?after=999999", headers=hx)
+    assert soup(whole).select_one("#message-list")["hx-swap-oob"] == "true"
+    assert len(soup(whole).select("#message-list li.message")) == 2
+    page = soup(client.get(f"/c/{token}"))
+    assert page.select_one("#messages")["hx-include"] == "#message-list [name=after]"
+    assert page.select_one(f"#after-{newest} input[name=after]")["value"] == str(newest)
     plain = client.get(f"/c/{token}/messages?after={newest}")
     assert plain.status_code == 200 and "<html" in plain.text
 
@@ -238,8 +251,10 @@ def test_security_headers_follow_the_brand(client, demo):
         assert response.status_code == 200
         assert sorted(frame_ancestors(response)) == ["'self'", "https://shop.example"], url
         assert response.headers["Referrer-Policy"] == "no-referrer"
-    for url in (f"/c/{token}", f"/c/{token}/frame", f"/c/{token}/messages"):
+    for url in (f"/c/{token}", f"/c/{token}/messages"):
         assert client.get(url).headers["Cache-Control"] == "no-store"
+    # The frame without script is kept by the browser alone and revalidated on each refresh.
+    assert client.get(f"/c/{token}/frame").headers["Cache-Control"] == "private, no-cache"
     assert frame_ancestors(client.get("/healthz")) == ["'none'"]
 
 

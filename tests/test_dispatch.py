@@ -23,9 +23,10 @@ class HeldDelivery:
         self.delivered.append((channels, event))
 
 
-def message(conversation, customer_message_id, author="customer"):
+def message(conversation, customer_message_id, author="customer", message_ids=None):
     return {"type": "message", "conversation_id": conversation, "author": author,
-            "customer_message_id": customer_message_id}
+            "customer_message_id": customer_message_id,
+            "message_ids": message_ids or [customer_message_id]}
 
 
 def test_messages_that_wait_behind_a_render_become_one_delivery_of_the_newest():
@@ -40,7 +41,7 @@ def test_messages_that_wait_behind_a_render_become_one_delivery_of_the_newest():
     deliver.release.set()
     assert wait_for(lambda: len(deliver.delivered) == 3)
     assert deliver.delivered == [
-        (channels, message(7, 1)), (channels, message(7, 6)),
+        (channels, message(7, 1)), (channels, message(7, 6, message_ids=[2, 3, 4, 5, 6])),
         (("conversation:7",), {"type": "seen", "conversation_id": 7})]
 
 

@@ -5,18 +5,17 @@ import re
 import signal
 import time
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import requests
 import simple_websocket
-import sqlalchemy as sa
 from playwright.sync_api import expect
+
+from harness import clients
+from harness.databases import conversation_ids
 
 from .conftest import DEMO_PASSWORD, start_server
 from .test_browser import (
-    CONVERSATION,
     TIMEOUT_MS,
     Watched,
     csrf_token,
@@ -33,37 +32,17 @@ def unique(text):
 
 
 def conversation_id(server, token):
-    engine = sa.create_engine(server.env["DATABASE_URL"], poolclass=sa.NullPool)
-    with engine.connect() as connection:
-        return connection.scalar(sa.select(CONVERSATION.c.id).where(CONVERSATION.c.token == token))
-
-
-def customer_post(url, path, body):
-    """Post a customer form as a browser without script does; return the redirect target."""
-    answer = requests.post(url + path, data={"body": body, "lang": "en"},
-                           allow_redirects=False, timeout=10)
-    assert answer.status_code == 303, answer.text[:300]
-    return answer.headers["Location"]
-
-
-def start_conversation(url, body):
-    """Open a conversation at room 412 (the survey is optional); return its token."""
-    return customer_post(url, "/b/demo/room-412/help", body).rsplit("/", 1)[1]
+    return conversation_ids(server.env["DATABASE_URL"], [token])[token]
 
 
 def staff_session(url, email="agent@demo.example"):
-    agent = requests.Session()
-    login = agent.get(f"{url}/inbox/login", timeout=10)
-    done = agent.post(f"{url}/inbox/login", timeout=10, data={
-        "csrf_token": csrf_token(login.text), "email": email, "password": DEMO_PASSWORD})
-    assert done.status_code == 200 and "/inbox/login" not in done.url, done.text[:300]
-    return agent
+    return clients.sign_in(url, email, DEMO_PASSWORD)
 
 
 def staff_socket(url, agent, query):
-    cookie = "; ".join(f"{name}={value}" for name, value in agent.cookies.items())
     return simple_websocket.Client.connect(
-        f"{url.replace('http://', 'ws://')}/inbox/ws?{query}", headers={"Cookie": cookie})
+        f"{url.replace('http://', 'ws://')}/inbox/ws?{query}",
+        headers={"Cookie": clients.cookie_header(agent)})
 
 
 def frame_with(ws, text, deadline):
@@ -154,34 +133,38 @@ def test_seen_appears_once_staff_have_the_conversation_open(live_server, pair):
     guest.locator("#body").fill(latest)
     guest.get_by_role("button", name="Send").click()
     expect(pair.agent.page.locator("#thread li.customer", has_text=latest)).to_have_count(1)
-    mine = guest.locator("#messages li.customer")
-    expect(mine.filter(has_text=latest)).to_contain_text("Seen")
-    expect(mine.filter(has_text="Seen")).to_have_count(1)  # only the newest carries it
+    # Below the newest message, by its own id: the list is not sent again for it.
+    expect(guest.locator("#message-list li#seen")).to_have_text("Seen")
+    assert any(frame.startswith('<li id="seen"') and "Seen" in frame
+               for frame in pair.guest.frames)
     assert_clean(live_server, pair.guest, pair.agent)
 
 
 def test_inbox_list_gains_a_row_live_when_a_conversation_starts(live_server, pair):
     """The agent's list "All / Open" (filter links are plain links to this address)."""
-    page, watched, fetched = pair.agent.page, pair.agent, []
-    page.on("requestfinished", lambda r: r.headers.get("hx-request") and fetched.append(r.url))
+    page, watched = pair.agent.page, pair.agent
     page.goto(f"{live_server.url}/inbox/?view=all&status=open")
 
-    def list_socket_resynced():  # its resync has refreshed the list: what follows is live
-        return any(url.endswith("/inbox/?" + watched.sockets[-1].split("?")[1])
-                   for url in fetched)
+    def list_socket_resynced():  # its resync has sent the list: what follows is live
+        return any('id="inbox-main"' in frame for frame in watched.frames)
     wait_until(page, list_socket_resynced)
     current = page.locator("#inbox-main a[aria-current=page]")
     chosen = [re.compile(r"^All \d+$"), re.compile(r"^Open \d+$")]
     expect(current).to_have_text(chosen)
     wait_until(page, list_socket_resynced)
     page.evaluate("window.__kulak_marker = 2")
+    heard_before = len(watched.frames)
     rows = page.locator("#inbox-main li.row")
     expect(rows.first).to_be_visible()
     before = rows.count()
     fresh = unique("Is breakfast still served?")
-    start_conversation(live_server.url, fresh)
+    clients.open_conversation(live_server.url, fresh)
     expect(rows.filter(has_text=fresh)).to_have_count(1)
     expect(rows).to_have_count(before + 1)
+    # One row inserted, not the list again; the counts came by their own small request.
+    with_row = [frame for frame in watched.frames[heard_before:] if fresh in frame]
+    assert with_row and not any('id="inbox-main"' in frame for frame in with_row)
+    expect(current.first).to_have_text(re.compile(rf"^All {before + 1}$"))
     expect(current).to_have_text(chosen)  # the list the agent chose, not the page's first one
     assert_clean(live_server, watched, marker=2)
 
@@ -194,12 +177,6 @@ def own_server(tmp_path_factory, postgres_schema, htmx_installed):
     server = start_server("sqlite", tmp_path_factory.mktemp("live-reconnect"), postgres_schema)
     yield server
     server.stop()
-
-
-def worker_pids(server):
-    master = server.process.pid
-    return [int(pid) for pid in
-            Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
 @pytest.mark.parametrize("how", ["worker-crash", "graceful-restart"])
@@ -228,7 +205,7 @@ def test_page_resyncs_after_the_server_drops_its_socket(own_server, chromium, ho
         thread = agent.get(f"{own_server.url}/inbox/c/{conversation_id(own_server, token)}")
 
         if how == "worker-crash":  # the browser sees the TCP connection vanish
-            for pid in worker_pids(own_server):
+            for pid in own_server.worker_pids():
                 os.kill(pid, signal.SIGKILL)
         else:  # a deploy: gunicorn replaces its workers gracefully
             os.kill(own_server.process.pid, signal.SIGHUP)

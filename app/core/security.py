@@ -17,6 +17,12 @@ def allow_framing_by(sources):
     g.frame_ancestors = sources
 
 
+def private_cache(response):
+    """Let the browser alone keep `response`, asking again before each use (If-None-Match)."""
+    response.headers["Cache-Control"] = "private, no-cache"
+    g.private_cache = True
+
+
 def no_store():
     """Tell every cache, shared or the browser's own, not to keep this response."""
     g.no_store = True
@@ -45,7 +51,8 @@ def init_app(app):
         # Capability URLs (/c/<token>) must never leak through the Referer header.
         response.headers["Referrer-Policy"] = "no-referrer"
         # Staff pages show other people's conversations: no copy on a shared computer's disk.
-        if request.path.startswith(("/c/", *STAFF_PATHS)) or g.get("no_store"):
+        if (request.path.startswith(("/c/", *STAFF_PATHS)) or g.get("no_store")) \
+                and not g.get("private_cache"):
             response.headers["Cache-Control"] = "no-store"
         # Once served over https, browsers must never try plain http (no downgrade to strip).
         if current_app.config["PUBLIC_URL"].startswith("https://"):

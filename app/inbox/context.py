@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from app.core import transcript
 from app.core.forms import ActionForm
 from app.core.scoping import who_may_hold
 from app.inbox import service
@@ -57,20 +58,27 @@ def contact_form(conversation):
                        note=contact.note if contact else None)
 
 
+def header_context(conversation, staff, **forms):
+    """Return what the conversation's header shows: its status line and the actions' forms."""
+    return {
+        "conversation": conversation, "brand": conversation.brand, "staff": staff,
+        "tag_options": service.tag_options(conversation, str(get_locale())),
+        "transfer_form": forms.get("transfer_form") or transfer_form(
+            conversation, staff, formdata=None),
+        "action_form": ActionForm(formdata=None), "tag_form": TagForm(formdata=None),
+        "action_error": forms.get("action_error"),
+    }
+
+
 def conversation_context(conversation, staff, **forms):
     """Return the template context of a conversation, with fresh forms where none are given."""
     return {
-        "conversation": conversation, "brand": conversation.brand, "staff": staff,
-        "messages": conversation.messages_after(0, internal=True),
-        "tag_options": service.tag_options(conversation, str(get_locale())),
+        **header_context(conversation, staff, **forms),
+        **transcript.page(conversation, internal=True),
         "reply_form": forms.get("reply_form") or ReplyForm(
             formdata=None, client_id=uuid.uuid4().hex),
         "note_form": forms.get("note_form") or NoteForm(formdata=None),
-        "transfer_form": forms.get("transfer_form") or transfer_form(
-            conversation, staff, formdata=None),
         "canned_form": insert_canned_form(staff, formdata=None),
-        "action_form": ActionForm(formdata=None), "tag_form": TagForm(formdata=None),
-        "action_error": forms.get("action_error"),
         # The verified contact only: what the customer typed joins them to nobody.
         "contact": conversation.contact,
         "earlier": contacts.earlier_conversations(conversation, staff, str(get_locale())),

@@ -1,14 +1,17 @@
 """The inbox list and a conversation: reply, note, assign, transfer, resolve, reopen, tags."""
-from flask import request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core import transcript
 from app.core.forms import ActionForm
 from app.core.rendering import page_or_fragment, see_other, wants_fragment
+from app.core.validators import ID_MAX, bounded_id
 from app.extensions import login_manager
 from app.inbox import bp, service
 from app.inbox.context import conversation_context, insert_canned_form, transfer_form
 from app.inbox.forms import NoteForm, ReplyForm, TagForm
+from models import transcript as log
 from models.conversation import STATUSES
 
 PUBLIC_ENDPOINTS = ("inbox.login", "inbox.set_password", "inbox.forgot_password",
@@ -30,10 +33,19 @@ def _choice(name, allowed):
 @bp.get("/")
 def index():
     view, status = _choice("view", service.VIEWS), _choice("status", STATUSES)
+    conversations = service.inbox(current_user, view, status)
     return page_or_fragment(
         "inbox/index.html", "inbox/_main.html", view=view, status_filter=status,
-        conversations=service.inbox(current_user, view, status),
-        counts=service.inbox_counts(current_user))
+        conversations=conversations, counts=service.inbox_counts(current_user),
+        openings=log.openings([c.id for c in conversations]))
+
+
+@bp.get("/counts")
+def counts():
+    """Return the filters with the person's counts (a live list update asks for them)."""
+    view, status = _choice("view", service.VIEWS), _choice("status", STATUSES)
+    return render_template("inbox/_filters.html", view=view, status_filter=status,
+                           counts=service.inbox_counts(current_user))
 
 
 def _show(conversation, fragment, status=200, **forms):
@@ -57,6 +69,29 @@ def conversation(conversation_id):
     conversation = service.conversation_for(current_user, conversation_id)
     service.mark_seen(conversation)
     return _show(conversation, "inbox/_thread.html")
+
+
+@bp.get("/c/<int:conversation_id>/messages")
+def messages(conversation_id):
+    """Return what the thread lacks after its cursor (`after`), or 204 when that is nothing."""
+    conversation = service.conversation_for(current_user, conversation_id)
+    news = transcript.since(conversation, request.args.get("after", 0, type=bounded_id) or 0,
+                            internal=True)
+    if not news["replace"] and not news["messages"]:
+        return "", 204
+    service.mark_seen(conversation)
+    return render_template("inbox/_append.html", conversation=conversation,
+                           brand=conversation.brand, **news)
+
+
+@bp.get("/c/<int:conversation_id>/earlier")
+def earlier(conversation_id):
+    """Show the messages before `before`: a fragment for the htmx swap, else a page."""
+    conversation = service.conversation_for(current_user, conversation_id)
+    before = request.args.get("before", type=bounded_id) or ID_MAX
+    return page_or_fragment("inbox/earlier.html", "inbox/_earlier_items.html",
+                            conversation=conversation, brand=conversation.brand,
+                            **transcript.earlier(conversation, before, internal=True))
 
 
 @bp.post("/c/<int:conversation_id>/reply")

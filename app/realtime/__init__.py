@@ -20,11 +20,12 @@ from app.realtime import routes  # noqa: E402
 
 
 def _publish_conversation(conversation, customer_message_id=None, kind="conversation",
-                          author=None):
+                          author=None, message_ids=()):
     """Tell both channels; kind "message" means only the thread and status line changed."""
     hub = current_app.extensions["kulak_hub"]
     event = conversation_event(conversation, type=kind, author=author,
-                               customer_message_id=customer_message_id)
+                               customer_message_id=customer_message_id,
+                               message_ids=list(message_ids))
     hub.publish((f"conversation:{conversation.id}", f"brand:{conversation.brand_id}"), event)
 
 
@@ -32,7 +33,7 @@ def on_message_posted(message, changed=True, **_):
     customer_id = message.id if message.author_kind == "customer" else None
     _publish_conversation(message.conversation, customer_message_id=customer_id,
                           kind="conversation" if changed else "message",
-                          author=message.author_kind)
+                          author=message.author_kind, message_ids=[message.id])
 
 
 def on_conversation_changed(conversation, **_):

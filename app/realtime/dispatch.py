@@ -32,9 +32,10 @@ def merged(earlier, later):
     both_messages = earlier.get("type") == later.get("type") == "message"
     ids = [e["customer_message_id"] for e in (earlier, later) if e.get("customer_message_id")]
     authors = {earlier.get("author"), later.get("author")}
+    posted = sorted({*(earlier.get("message_ids") or ()), *(later.get("message_ids") or ())})
     # A "conversation" event redraws the whole header, which covers a message's thread.
     return {**later, "type": "message" if both_messages else "conversation",
-            "customer_message_id": max(ids) if ids else None,
+            "customer_message_id": max(ids) if ids else None, "message_ids": posted,
             "author": authors.pop() if len(authors) == 1 else None}
 
 

@@ -1,54 +1,90 @@
-"""What a live event shows each audience: HTML fragments swapped in by id (htmx ws)."""
+"""What a live event shows each audience: HTML fragments swapped in by id (htmx ws).
+
+A new message is appended, never a new copy of the list: what a socket is sent depends on the
+news and on the newest message its page holds, not on how long the conversation is.
+"""
 from functools import partial
 
-from flask import render_template
+from flask import g, render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import joinedload
 
+from app.core import transcript
 from app.core.scoping import sees
 from app.inbox import service as inbox_service
-from app.inbox.context import conversation_context
+from app.inbox.context import header_context
+from app.realtime.hub import RESUME, Frame
+from app.realtime.inbox_list import inbox_update
 from app.widget.satisfaction import rating_context
 from models import Conversation, StaffMember, db
+from models import transcript as log
+
+UPDATES = ("message", "conversation", RESUME)
 
 
-def customer_view(conversation, typing_name=None, with_rating=True):
-    """Render the customer's message list (and who is typing, and the rating question),
-    swapped in by id."""
-    return _customer_view(conversation, typing_name, with_rating)[0]
+def news_for(conversation, socket, event, internal):
+    """Return what `socket`'s page lacks (see transcript.since), or None before it has said
+    which messages it holds."""
+    resuming = event.get("type") == RESUME
+    after = socket.resumed_from if resuming else socket.cursor
+    if after is None:
+        return None
+    return transcript.since(conversation, after, internal, missing=socket.late(event),
+                            trusted=not resuming)
 
 
-def customer_resync(conversation):
-    """Render the customer's fragments for a socket that (re)connects: they see it all now."""
-    html, last_id = _customer_view(conversation, None, True)
-    customer_saw(conversation.id, last_id)
-    return html
+def _shown(news):
+    return tuple(message.id for message in news["messages"]) if news else ()
 
 
-def _customer_view(conversation, typing_name, with_rating):
-    """Return (the customer's fragments, the newest message id they show)."""
-    messages = conversation.messages_after(0)
-    last_id = messages[-1].id if messages else 0
-    # Rendered once for every page of the conversation: no client id of one page's own.
-    rating = rating_context(conversation) if with_rating else {}
+def customer_frame(conversation, socket, event):
+    """Render a live event for the customer's page."""
+    kind = event.get("type")
+    news = news_for(conversation, socket, event, internal=False) if kind in UPDATES else None
+    if kind == "message" and news is not None and not news["messages"] and not news["replace"]:
+        return Frame("")  # a private note: nothing on the customer's page changed
+    context = dict(news or {})
+    if kind == "seen":
+        context["seen"] = transcript.seen_by_staff(conversation, log.last(conversation.id))
+    # Only a change of the conversation (resolved, reopened) redraws the rating question: a
+    # typing line or a new message leaves a half-chosen answer alone.
+    with_rating = kind in ("conversation", RESUME)
     with force_locale(conversation.language):
-        return render_template(
+        html = render_template(
             "widget/_live.html", conversation=conversation, brand=conversation.brand,
-            messages=messages, last_id=last_id, oob=True,
-            typing_name=typing_name, with_rating=with_rating, **rating), last_id
+            with_messages=news is not None, with_seen=kind == "seen",
+            with_typing=kind in UPDATES, with_rating=with_rating, oob=True,
+            **context, **(rating_context(conversation) if with_rating else {}))
+    shown = _shown(news)
+    # Replies on the customer's open page once sent need no mail or SMS. Rendered once for all
+    # their sockets: the first send stamps it (the hub runs after-send work once per render).
+    after_send = partial(customer_saw, conversation.id, news["last_id"]) if shown else None
+    return Frame(html, after_send, news["last_id"] if news else None, shown)
 
 
-def staff_view(conversation, staff, typing_name=None):
-    """Render a conversation's thread, header and typing line for staff."""
-    return render_template("inbox/_live.html", oob=True, typing_name=typing_name,
-                           **conversation_context(conversation, staff))
+def staff_frame(conversation, staff, socket, event):
+    """Render a live event for a staff thread: the new messages, then the status line (or the
+    whole header when the conversation itself changed)."""
+    kind = event.get("type")
+    news = news_for(conversation, socket, event, internal=True)
+    with_header = kind in ("conversation", RESUME)
+    html = render_template(
+        "inbox/_live.html", oob=True, with_messages=news is not None, with_header=with_header,
+        with_summary=True, **(news or {}),
+        **(header_context(conversation, staff) if with_header
+           else {"conversation": conversation, "brand": conversation.brand}))
+    shown = _shown(news)
+    customer_ids = [m.id for m in news["messages"] if m.author_kind == "customer"] if news else []
+    # Staff have this conversation open: once this is sent, the customer's new message is on
+    # their screen. Stamped after the send, so it costs the delivery nothing.
+    after_send = partial(mark_seen, conversation.id, max(customer_ids)) if customer_ids else None
+    return Frame(html, after_send, news["last_id"] if news else None, shown)
 
 
-def staff_message_view(conversation):
-    """Render what a new message changes for staff: the thread and the status line."""
-    return render_template("inbox/_live_message.html", oob=True, conversation=conversation,
-                           brand=conversation.brand,
-                           messages=conversation.messages_after(0, internal=True))
+def typing_view(audience, name):
+    """Render who is typing (or nobody) for one side's page."""
+    template = "widget/_typing.html" if audience == "customer" else "inbox/_typing.html"
+    return render_template(template, typing_name=name)
 
 
 def inbox_poke(list_url):
@@ -57,51 +93,39 @@ def inbox_poke(list_url):
 
 
 def render(event, audience, socket):
-    """Return the HTML that `event` shows to `audience` on `socket` ("" for nothing)."""
+    """Return what `event` shows to `audience` on `socket` ("" for nothing)."""
     kind = event.get("type")
     if audience == "inbox":
-        return inbox_poke(socket.list_url) if kind in ("conversation", "message") else ""
-    if kind == "seen" and audience != "customer":
+        return inbox_update(event, socket) if kind in UPDATES else ""
+    if (kind == "seen" and audience != "customer") or (
+            kind == "typing" and event.get("who") == audience):
         return ""
-    conversation = db.session.get(Conversation, socket.conversation_id, options=[
-        joinedload(Conversation.brand), joinedload(Conversation.touchpoint)])
+    typing_name = event.get("name") if kind == "typing" and event.get("typing") else None
+    if kind == "typing" and audience == "customer":
+        return typing_view(audience, typing_name)
+    conversation = _conversation(socket.conversation_id)
     if conversation is None:
         return ""
-    typing = kind == "typing"
-    if typing and event.get("who") == audience:
-        return ""
-    name = event.get("name") if typing and event.get("typing") else None
     if audience == "customer":
-        # Only a change of the conversation (resolved, reopened) redraws the rating question:
-        # a typing line or a new message leaves a half-chosen answer alone.
-        html, last_id = _customer_view(conversation, name, kind == "conversation")
-        if event.get("author") == "staff":
-            # The reply is on the customer's open page once sent: no mail or SMS for it. The
-            # fragment is rendered once for all their sockets: the first send stamps it.
-            return html, once(partial(customer_saw, conversation.id, last_id))
-        return html
+        return customer_frame(conversation, socket, event)
     staff = db.session.get(StaffMember, socket.staff_id)
     if staff is None or not sees(staff, conversation):  # their touchpoints changed since
         return ""
-    if typing:
-        return staff_view(conversation, staff, name)
-    html = (staff_message_view(conversation) if kind == "message"
-            else staff_view(conversation, staff))
-    if event.get("customer_message_id"):
-        # Staff have this conversation open: once this is sent, the customer's new message
-        # is on their screen. Stamped after the send, so it costs the delivery nothing.
-        return html, partial(mark_seen, conversation.id, event["customer_message_id"])
-    return html
+    if kind == "typing":
+        return typing_view(audience, typing_name)
+    return staff_frame(conversation, staff, socket, event)
 
 
-def once(work):
-    """Return `work` to run after the first of several sends, and not after the others."""
-    pending = [work]
+def _conversation(conversation_id):
+    """Return the conversation, read once for all of an event's audiences.
 
-    def run():
-        if pending:
-            pending.pop()()
-    return run
+    They share one app context (the hub's delivery) and its session, whose identity map holds
+    rows only weakly: kept here, the row is not read again for each audience."""
+    held = g.setdefault("live_conversations", {})
+    if conversation_id not in held:
+        held[conversation_id] = db.session.get(Conversation, conversation_id, options=[
+            joinedload(Conversation.brand), joinedload(Conversation.touchpoint)])
+    return held[conversation_id]
 
 
 def customer_saw(conversation_id, message_id):

@@ -6,8 +6,10 @@ Staff limited to some touchpoints get only events about those touchpoints' conve
 import logging
 import queue
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 from app.realtime.broadcaster import RESYNC_ALL, as_channels
 from app.realtime.dispatch import Dispatcher
@@ -20,6 +22,19 @@ SESSIONS_ENDED = "sessions-ended"
 # Not one of the codes htmx's ws extension reconnects after (1006, 1011-1013): an ended
 # session's page stays closed; a reload finds the sign-in page.
 SESSION_ENDED_CODE = 1008
+RESUME = "resume"  # one socket's catching up, from the newest message its page holds
+SHOWN_KEPT = 64
+SHARED_VIEWS = ("all", "unassigned")  # inbox lists that are the same for everyone who sees them  # ids of messages recently sent on a socket: what a late commit checks
+
+
+@dataclass
+class Frame:
+    """What a render gives a group of sockets: the HTML, work after sending it, and where the
+    pages' message cursor stands once they have it (None: unchanged)."""
+    html: str
+    on_sent: Callable | None = None
+    cursor: int | None = None
+    shown: tuple = ()
 
 
 class LiveSocket:
@@ -37,6 +52,12 @@ class LiveSocket:
         self.session_epoch = session_epoch
         self.outbox = queue.Queue(maxsize=OUTBOX_LIMIT)
         self.closed = False
+        # The newest message id the page holds (None until it says), and the ids recently sent.
+        self.cursor = None
+        self.shown = deque(maxlen=SHOWN_KEPT)
+        self.resumed_from = None  # the cursor a resume starts from
+        self.home = None  # the channel its page lives on
+        self.list_view = None  # an inbox list's (view, status)
 
     @classmethod
     def for_staff(cls, ws, staff, **kwargs):
@@ -50,15 +71,34 @@ class LiveSocket:
             return True
         return event.get("touchpoint_id") in self.touchpoints
 
-    def render_key(self, audience):
+    def render_key(self, audience, event=None):
         """Sockets with equal keys see the same HTML for an event: it is rendered once."""
         if audience == "inbox":
-            # Per list and touchpoint set, never per person: a thousand agents of one branch
-            # on one list still cost one render.
-            return (audience, self.list_url, self.touchpoints)
+            # Per list, touchpoint set and row state, and per person only where the view is
+            # theirs ("mine", "for me", "my team"): a thousand agents of one branch on its
+            # "all" list still cost one render.
+            personal = self.list_view is None or self.list_view[0] not in SHARED_VIEWS
+            return (audience, self.list_url, self.touchpoints, self.cursor,
+                    self.staff_id if personal else None)
+        # Pages that hold the same messages get the same append; one that never got a message
+        # at or before its cursor (committed after a newer one) is told apart.
+        late = self.late(event)
         if audience == "staff":
-            return (audience, self.csrf_token, self.language)
-        return (audience,)
+            return (audience, self.csrf_token, self.language, self.cursor, late)
+        return (audience, self.cursor, late)
+
+    def late(self, event):
+        """Return the ids of `event`'s messages at or before the cursor that were never sent."""
+        if self.cursor is None or not event:
+            return ()
+        return tuple(i for i in event.get("message_ids") or ()
+                     if i <= self.cursor and i not in self.shown)
+
+    def advance(self, frame):
+        """Note what the page holds once `frame` has reached it."""
+        if frame.cursor is not None:
+            self.cursor = frame.cursor
+            self.shown.extend(frame.shown)
 
     def send(self, html, on_sent=None):
         """Queue `html`; `on_sent` runs once it has gone out (what staff have on screen)."""
@@ -128,6 +168,7 @@ class Hub:
         """Subscribe `socket` to {channel: audience}; True if a member of staff just came
         online here (their first socket in this process)."""
         self.broadcaster.start(self.deliver)
+        socket.home = next(iter(subscriptions))  # where its resumes queue, in order
         with self.lock:
             for channel, audience in subscriptions.items():
                 self.channels[channel][socket] = audience
@@ -184,9 +225,18 @@ class Hub:
             self.leave(socket)
         return len(ended)
 
+    def resume(self, socket, after):
+        """Have `socket` catch up from message `after`, in order with its conversation's events."""
+        self.dispatcher.put((socket.home,), {"type": RESUME, "after": after, "socket": socket})
+
     def deliver_now(self, channels, event):
         """Render `event` once per audience and queue it on every local socket that listens."""
-        members = [member for member in self.sockets(channels) if member[0].sees(event)]
+        if event.get("type") == RESUME:
+            socket = event["socket"]
+            socket.cursor, socket.resumed_from = None, event["after"]
+            members = [m for m in self.sockets(channels) if m[0] is socket]
+        else:
+            members = [member for member in self.sockets(channels) if member[0].sees(event)]
         if not members:
             return
         if event.get("type") == "typing" and event.get("typing"):
@@ -199,19 +249,19 @@ class Hub:
     def _render_and_queue(self, event, members):
         rendered = {}
         for socket, audience in members:
-            key = socket.render_key(audience)
+            key = socket.render_key(audience, event)
             if key not in rendered:
                 try:
-                    rendered[key] = self.render(event, audience, socket)
+                    rendered[key] = as_frame(self.render(event, audience, socket))
                 except Exception:
                     log.exception("rendering %s for %s failed", event, audience)
-                    rendered[key] = ""
-            html = rendered[key]
+                    rendered[key] = Frame("")
+            frame = rendered[key]
+            socket.advance(frame)
             # A renderer may ask for work after the send, e.g. the "seen" stamp: the page
             # first, the bookkeeping after.
-            html, on_sent = html if isinstance(html, tuple) else (html, None)
-            if html:
-                socket.send(html, on_sent)
+            if frame.html:
+                socket.send(frame.html, frame.on_sent)
 
     def _clear_typing_later(self, channels, event):
         key = (channels, event.get("who"))
@@ -223,3 +273,21 @@ class Hub:
             timer.daemon = True
             self.typing_timers[key] = timer
         timer.start()
+
+
+def once(work):
+    """Return `work` to run after the first of several sends, and not after the others."""
+    pending = [work]
+
+    def run():
+        if pending:
+            pending.pop()()
+    return run
+
+
+def as_frame(rendered):
+    """Return a renderer's answer (a Frame, HTML, or (HTML, work after sending)) as a Frame."""
+    if isinstance(rendered, Frame):
+        return rendered
+    html, on_sent = rendered if isinstance(rendered, tuple) else (rendered, None)
+    return Frame(html, on_sent)

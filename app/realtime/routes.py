@@ -20,15 +20,17 @@ from app.core.validators import bounded_id
 from app.extensions import db, sock
 from app.inbox.service import VIEWS
 from app.realtime import bp, conversation_event
-from app.realtime.fragments import customer_resync, inbox_poke, render, staff_view
-from app.realtime.hub import LiveSocket
+from app.realtime.fragments import render
+from app.realtime.hub import LiveSocket, as_frame, once
 from app.routing import service as routing
-from models import Conversation
+from models import Conversation, transcript
 
 POLICY_VIOLATION = 1008
 SERVICE_RESTART = 1012
 # Browsers send typing at most every 2 s; this only stops a flood.
 TYPING_EVERY_SECONDS = 1
+# How long a page that promised to say which messages it holds has to say it.
+HELLO_WAIT_SECONDS = 5
 
 
 def hub():
@@ -41,28 +43,36 @@ def _same_origin():
     return origin is None or urlsplit(origin).netloc == request.host
 
 
-def _serve(ws, live, subscriptions, resync, typing=None, arrived=None):
-    """Join the hub, resync the page, then read typing signals (published as `typing`, an
-    event) until the browser goes away; `arrived` runs when it brings its staff online."""
+def _serve(ws, live, subscriptions, newest, typing=None, arrived=None, hello=False):
+    """Join the hub, catch the page up, then read its signals until the browser goes away.
+
+    A page that says `hello` sends the newest message id it holds as its first message, and
+    gets only what comes after (one that never says gets what came after `newest`, read
+    before joining, so nothing falls between); any other client gets the newest page of
+    messages, as if it held none. Typing signals are published as `typing`, an event;
+    `arrived` runs when the socket brings its staff online."""
     if hub().join(live, subscriptions) and arrived is not None:
         arrived()
-    # Rendered after joining, so no event falls between the resync and the subscription.
-    live.send(resync())
     db.session.remove()  # hold no database connection for the socket's lifetime
+    if not hello:
+        hub().resume(live, 0)
     last_typing = 0.0
     try:
         while True:
-            data = ws.receive()
+            data = ws.receive(timeout=HELLO_WAIT_SECONDS if hello else None)
             if data is None:
+                if hello:  # a page from before the hello: caught up from when it connected
+                    hub().resume(live, newest)
+                    hello = False
                 continue
-            try:
-                fields = json.loads(data)
-            except ValueError:
-                fields = None
-            if not isinstance(fields, dict) or "HEADERS" not in fields:
+            fields = _signal(data)
+            if fields is None:
                 live.close(POLICY_VIOLATION, "only typing signals are accepted here")
                 break
-            if typing and time.monotonic() - last_typing > TYPING_EVERY_SECONDS:
+            if "after" in fields:
+                hub().resume(live, _cursor(fields["after"]))
+                hello = False
+            elif typing and time.monotonic() - last_typing > TYPING_EVERY_SECONDS:
                 last_typing = time.monotonic()
                 hub().publish(f"conversation:{live.conversation_id}", typing)
     except BaseException:
@@ -72,6 +82,23 @@ def _serve(ws, live, subscriptions, resync, typing=None, arrived=None):
         live.close(SERVICE_RESTART, "restarting")
     finally:
         hub().leave(live)
+
+
+def _signal(data):
+    """Return a message from the page (htmx's ws-send JSON), or None if it is not one."""
+    try:
+        fields = json.loads(data)
+    except ValueError:
+        return None
+    return fields if isinstance(fields, dict) and "HEADERS" in fields else None
+
+
+def _cursor(value):
+    """Return the message id a page says it holds; what no id can be means it holds nothing."""
+    try:
+        return bounded_id(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 @bp.errorhandler(RemoteProtocolError)
@@ -91,9 +118,9 @@ def customer_socket(ws, token):
         ws.close(reason=POLICY_VIOLATION, message="unknown conversation")
         return
     live = LiveSocket(ws, conversation.brand_id, conversation_id=conversation.id)
-    _serve(ws, live, {f"conversation:{conversation.id}": "customer"},
-           lambda: customer_resync(conversation), _typing(conversation, "customer",
-                                                        conversation.customer_name or ""))
+    _serve(ws, live, {f"conversation:{conversation.id}": "customer"}, _newest(conversation),
+           _typing(conversation, "customer", conversation.customer_name or ""),
+           hello=_says_hello())
 
 
 @sock.route("/inbox/ws", bp=bp)
@@ -109,8 +136,8 @@ def staff_socket(ws):
         ws, staff, language=language, csrf_token=generate_csrf(),
         list_url=url_for("inbox.index", view=request.args.get("view", VIEWS[0]),
                          status=request.args.get("status", "open"), lang=language))
-    subscriptions, typing = {f"brand:{staff.brand_id}": "inbox"}, None
-    resync = partial(inbox_poke, live.list_url)
+    subscriptions, typing, newest = {f"brand:{staff.brand_id}": "inbox"}, None, 0
+    live.list_view = (request.args.get("view", VIEWS[0]), request.args.get("status", "open"))
     if (conversation_id := request.args.get("conversation", type=bounded_id)) is not None:
         conversation = db.session.get(Conversation, conversation_id)
         if conversation is None or not sees(staff, conversation):  # another brand's or place's
@@ -118,12 +145,21 @@ def staff_socket(ws):
             return
         live.conversation_id = conversation.id
         subscriptions = {f"conversation:{conversation.id}": "staff"}
-        resync = partial(staff_view, conversation, staff)
-        typing = _typing(conversation, "staff", staff.name)
+        typing, newest = _typing(conversation, "staff", staff.name), _newest(conversation, True)
     # Coming online: what waits in their teams' queues is handed out (the resync follows), once
     # per arrival rather than on every page they open.
-    _serve(ws, live, subscriptions, resync, typing,
-           arrived=lambda: routing.hand_out_waiting(staff))
+    _serve(ws, live, subscriptions, newest, typing,
+           arrived=lambda: routing.hand_out_waiting(staff), hello=_says_hello())
+
+
+def _newest(conversation, internal=False):
+    newest = transcript.last(conversation.id, internal)
+    return newest.id if newest else 0
+
+
+def _says_hello():
+    """True for a page whose first message says which messages it holds (ours: ?hello=1)."""
+    return request.args.get("hello") == "1"
 
 
 def _typing(conversation, who, name):
@@ -145,10 +181,12 @@ def render_in_app(app):
             except Exception:
                 db.session.rollback()  # the next audience shares this session
                 raise
-        if isinstance(rendered, tuple):  # (html, work for after the send): give it the app
-            html, after_send = rendered
-            return html, partial(_in_app_context, app, after_send)
-        return rendered
+        frame = as_frame(rendered)
+        if frame.on_sent is not None:
+            # Work for after the send, in an app context of its own: once, after the first
+            # of the sockets that share this render, not after each of them.
+            frame.on_sent = once(partial(_in_app_context, app, frame.on_sent))
+        return frame
     return render_event
 
 

@@ -9,4 +9,4 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "widget_templates"
 
 bp = Blueprint("widget", __name__, template_folder=str(TEMPLATES))
 
-from app.widget import qr, reach, routes, theme, unavailable  # noqa: E402,F401
+from app.widget import messages, qr, reach, routes, theme, unavailable  # noqa: E402,F401

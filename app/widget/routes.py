@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, g, make_response, render_template, request, url_for
 from flask_babel import format_date, get_locale
 
+from app.core import transcript
 from app.core.rendering import page_or_fragment, see_other, wants_fragment
 from app.core.security import allow_framing_by, no_store
-from app.core.validators import bounded_id
 from app.extensions import limiter
 from app.reach import link
 from app.widget import bp, satisfaction, service
@@ -150,14 +150,13 @@ def _reach_context(conversation, form=None, error=None):
 def _conversation_context(conversation, form=None, rating_error=None, reach_form=None,
                           reach_error=None, seen=True):
     """Return the conversation page's context; `seen`: the page shows its messages."""
-    messages = conversation.messages_after(0)
-    last_id = messages[-1].id if messages else 0
+    log = transcript.page(conversation)
     if seen:
         # Replies the customer has had on screen are not sent to them by mail or SMS.
-        Conversation.customer_saw(conversation.id, last_id)
+        Conversation.customer_saw(conversation.id, log["last_id"])
         db.session.commit()
     return {"conversation": conversation, "brand": conversation.brand,
-            "touchpoint": conversation.touchpoint, "messages": messages, "last_id": last_id,
+            "touchpoint": conversation.touchpoint, **log,
             "form": form or MessageForm(formdata=None, client_id=_new_client_id()),
             **satisfaction.rating_context(conversation, _new_client_id(), rating_error),
             **_reach_context(conversation, reach_form, reach_error)}
@@ -178,25 +177,6 @@ def conversation(token):
     status = 422 if form is not None and form.errors else 200
     return page_or_fragment("widget/conversation.html", "widget/_message_post.html",
                             status=status, **_conversation_context(conversation, form))
-
-
-@bp.get("/c/<token>/messages")
-def messages(token):
-    """Return the message list; an htmx poll that has seen the newest message gets 204."""
-    conversation = load_conversation(token)
-    # A number no message id can be is ignored, as a word is: the whole list comes back.
-    after = request.args.get("after", 0, type=bounded_id)
-    if wants_fragment() and not conversation.messages_after(after):
-        return "", 204
-    return page_or_fragment("widget/conversation.html", "widget/_messages.html",
-                            **_conversation_context(conversation))
-
-
-@bp.get("/c/<token>/frame")
-def messages_frame(token):
-    """Return the message list as a page that refreshes itself, for browsers without script."""
-    conversation = load_conversation(token)
-    return render_template("widget/messages_frame.html", **_conversation_context(conversation))
 
 
 @bp.route("/c/<token>/rating", methods=["GET", "POST"])

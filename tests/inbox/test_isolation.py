@@ -276,7 +276,7 @@ def test_a_staff_socket_for_another_brands_conversation_is_closed_with_1008(live
     for conversation_id in [*rival["conversations"], 10**9]:
         assert talk(server, f"/inbox/ws?conversation={conversation_id}", cookie) == ([], 1008)
     frames, code = talk(server, f"/inbox/ws?conversation={rival['ours']}", cookie)
-    assert code is None and 'id="thread"' in frames[0] and "Our live guest asks" in frames[0]
+    assert code is None and 'id="after-' in frames[0] and "Our live guest asks" in frames[0]
     assert not any(secret in frame for frame in frames for secret in SECRETS)
     theirs, code = talk(server, f"/inbox/ws?conversation={rival['conversations'][0]}",
                         cookie_of(server, rival["email"]))
@@ -287,13 +287,13 @@ def test_an_inbox_socket_hears_nothing_of_another_brand(live):
     server, rival, _engine = live
     ws = connect(server, "/inbox/ws?view=all&status=open", cookie_of(server, "agent@demo.example"))
     try:
-        assert 'id="inbox-poke"' in ws.receive(timeout=5)
+        assert 'id="inbox-counts"' in ws.receive(timeout=5)
         for token, heard in ((rival["tokens"][0], False), (rival["our_token"], True)):
             posted = requests.post(f"{server.url}/c/{token}", allow_redirects=False,
                                    data={"body": "Anyone there?", "client_id": uuid.uuid4().hex})
             assert posted.status_code == 303
             frame = ws.receive(timeout=2 if heard else 1)
-            assert (frame is not None and 'id="inbox-poke"' in frame) is heard, token
+            assert (frame is not None and 'id="inbox-counts"' in frame) is heard, token
     finally:
         ws.close()
 
@@ -316,6 +316,7 @@ def test_a_forged_socket_message_closes_the_socket_and_changes_nothing(live, for
     server, rival, engine = live
     cookie = cookie_of(server, "agent@demo.example")  # signing in starts a session: before
     # Opening the customer's socket shows them their messages (their seen stamp): before too.
+    # (A client that says no hello gets the newest page, as if it held none.)
     assert talk(server, f"/c/{rival['tokens'][0]}/ws")[1] is None
     before = snapshot(engine)
     frames, code = talk(server, f"/c/{rival['tokens'][0]}/ws", say=forged)

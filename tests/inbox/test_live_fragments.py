@@ -19,6 +19,8 @@ def watching(app, client, people):
                         csrf_token="token-of-this-session")
     hub = app.extensions["kulak_hub"]
     hub.join(socket, {f"conversation:{conversation.id}": "staff"})
+    hub.resume(socket, max(m.id for m in conversation.messages))  # the page holds them all
+    assert wait_for(lambda: socket.ws.sent)
     yield conversation, socket
     hub.leave(socket)
 
@@ -28,14 +30,16 @@ def post(client, conversation, body):
     assert answer.status_code == 303
 
 
-def test_a_new_message_sends_the_thread_and_status_line_not_the_forms(client, watching):
+def test_a_new_message_sends_the_message_and_status_line_not_the_forms(client, watching):
     conversation, socket = watching
+    cursor = socket.cursor
     # The same words again: the tags stay as they are, so the header's forms need no redraw.
     post(client, conversation, "The shower is cold")
-    assert wait_for(lambda: any(f.count("The shower is cold") == 2 for f in socket.ws.sent))
-    frame = next(f for f in socket.ws.sent if f.count("The shower is cold") == 2)
-    assert 'id="thread"' in frame and 'id="conversation-summary"' in frame
-    assert "Open" in frame
+    assert wait_for(lambda: len(socket.ws.sent) == 2)
+    frame = socket.ws.sent[1]
+    assert frame.count("The shower is cold") == 1  # the new message, not the thread again
+    assert f'hx-swap-oob="beforebegin:#after-{cursor}"' in frame and 'id="thread"' not in frame
+    assert 'id="conversation-summary"' in frame and "Open" in frame
     assert "<form" not in frame and 'id="conversation-header"' not in frame
     newest = max(m.id for m in fresh(conversation).messages if m.author_kind == "customer")
     # Stamped once the fragment has gone out, just after it.

@@ -7,6 +7,7 @@ from bs4 import BeautifulSoup
 
 from app.inbox import service as inbox
 from app.realtime import fragments
+from app.realtime.hub import LiveSocket
 from app.widget import satisfaction
 from models import Conversation, Rating, StaffMember, db
 from models.common import utcnow
@@ -276,11 +277,10 @@ def test_the_self_refreshing_frame_leads_to_the_question(client, resolved):
 
 
 def live_html(conversation, kind):
-    socket = type("Socket", (), {"conversation_id": conversation.id})()
-    with_rating = kind == "conversation"
-    html = fragments.customer_view(conversation, with_rating=with_rating)
-    assert html == fragments.render({"type": kind}, "customer", socket)
-    return soup(type("R", (), {"text": html})())
+    socket = LiveSocket(None, conversation.brand_id, conversation_id=conversation.id)
+    rendered = fragments.render({"type": kind, "conversation_id": conversation.id},
+                                "customer", socket)
+    return soup(type("R", (), {"text": getattr(rendered, "html", rendered)})())
 
 
 def test_the_live_update_brings_the_question_and_takes_it_away(app, client, resolved):
