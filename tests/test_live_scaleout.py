@@ -1,15 +1,18 @@
 """Live updates across processes: two gunicorn servers sharing PostgreSQL and Redis, and the
 in-process default without Redis."""
+import json
 import re
+import threading
 import time
 
 import pytest
 import redis
 import requests
 import simple_websocket
+from bs4 import BeautifulSoup
 
-from harness.clients import customer_post, open_conversation
-from harness.databases import RedisServer
+from harness.clients import customer_post, open_conversation, staff_reply
+from harness.databases import RedisServer, conversation_ids
 from harness.servers import KulakServer, stop_all
 
 from .conftest import DEMO_PASSWORD
@@ -23,6 +26,7 @@ from .test_live import (
     staff_socket,
     unique,
 )
+from .test_live_resume import stored_ids
 
 # --- Scale-out: two gunicorn servers sharing PostgreSQL and Redis --------------------------
 
@@ -132,5 +136,103 @@ def test_without_redis_the_same_delivery_happens_in_process(live_server):
         later, deadline = unique("It is getting cold"), soon(2)
         customer_post(live_server.url, f"/c/{token}", later)
         assert frame_with(ws, later, deadline)
+    finally:
+        ws.close()
+
+
+# --- Order: concurrent posts through two processes, applied as htmx applies them -------------
+
+ORDER_EACH = 12
+
+
+class Page:
+    """A page's message log as htmx keeps it: message ids in order, and its cursor."""
+
+    def __init__(self, cursor):
+        self.ids, self.cursor, self.appends, self.replaces = [], cursor, 0, 0
+
+    def apply(self, frame):
+        for element in BeautifulSoup(frame, "html.parser").find_all(recursive=False):
+            swap = element.get("hx-swap-oob", "")
+            if swap.startswith("beforebegin:#after-"):
+                if int(swap.rsplit("-", 1)[1]) == self.cursor:  # else: no target, dropped
+                    self.ids += [int(li["id"][1:]) for li in element.select("li.message")]
+                    self.cursor = int(element.select("li[id^=after-]")[-1]["id"][6:])
+                    self.appends += 1
+            elif element.get("id") in ("message-list", "thread"):
+                self.ids = [int(li["id"][1:]) for li in element.select("li.message")]
+                self.cursor = int(element.select_one("li[id^=after-]")["id"][6:])
+                self.replaces += 1
+
+
+def hello(ws, cursor):
+    ws.send(json.dumps({"after": str(cursor), "HEADERS": {}}))
+
+
+@pytest.mark.server
+def test_concurrent_posts_through_two_processes_append_in_order_once(redis_servers):
+    a, b = redis_servers
+    url = a.env["DATABASE_URL"]
+    token = open_conversation(a.url, unique("Two of us at table 9"))
+    cid = conversation_ids(url, [token])[token]
+    agent = staff_session(b.url)
+    page_token = csrf_token(agent.get(f"{b.url}/inbox/c/{cid}").text)
+    start = stored_ids(a, cid)
+    customer_ws = simple_websocket.Client.connect(
+        f"{b.url.replace('http://', 'ws://')}/c/{token}/ws?hello=1")
+    staff_ws = staff_socket(b.url, agent, f"conversation={cid}&hello=1")
+    pages = {"customer": Page(start[-1]), "staff": Page(start[-1])}
+    for ws, page in ((customer_ws, pages["customer"]), (staff_ws, pages["staff"])):
+        page.ids = list(start)
+        hello(ws, start[-1])
+    try:
+        def customer():
+            for n in range(ORDER_EACH):
+                customer_post(a.url, f"/c/{token}", f"guest {n}")
+
+        def desk():
+            for n in range(ORDER_EACH):
+                staff_reply(agent, b.url, cid, f"desk {n}", token=page_token)
+        posters = [threading.Thread(target=customer), threading.Thread(target=desk)]
+        for poster in posters:
+            poster.start()
+        deadline = time.monotonic() + 30
+        for name, ws in (("customer", customer_ws), ("staff", staff_ws)):
+            page = pages[name]
+            while time.monotonic() < deadline:
+                frame = ws.receive(timeout=0.5)
+                if frame is not None:
+                    page.apply(frame)
+                elif not any(p.is_alive() for p in posters) and \
+                        page.ids == stored_ids(a, cid):
+                    break
+        stored = stored_ids(a, cid)
+        assert len(stored) == len(start) + 2 * ORDER_EACH
+        for name, page in pages.items():
+            assert page.ids == stored, name  # each once, in order, nothing missing
+            assert page.appends >= 1, name
+    finally:
+        customer_ws.close()
+        staff_ws.close()
+
+
+@pytest.mark.server
+def test_a_page_that_says_its_cursor_gets_only_what_follows(redis_servers):
+    a, b = redis_servers
+    token = open_conversation(a.url, unique("Is breakfast included?"))
+    cid = conversation_ids(a.env["DATABASE_URL"], [token])[token]
+    first = stored_ids(a, cid)
+    later = unique("And parking?")
+    customer_post(a.url, f"/c/{token}", later)
+    ws = simple_websocket.Client.connect(
+        f"{b.url.replace('http://', 'ws://')}/c/{token}/ws?hello=1")
+    try:
+        hello(ws, first[-1])
+        frames = []
+        while (frame := ws.receive(timeout=1)) is not None:
+            frames.append(frame)
+        caught_up = "".join(frames)
+        assert later in caught_up and f"beforebegin:#after-{first[-1]}" in caught_up
+        assert f'id="m{first[0]}"' not in caught_up  # what it holds: not again
     finally:
         ws.close()

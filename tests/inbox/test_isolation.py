@@ -318,6 +318,8 @@ def test_a_forged_socket_message_closes_the_socket_and_changes_nothing(live, for
     # Opening the customer's socket shows them their messages (their seen stamp): before too.
     # (A client that says no hello gets the newest page, as if it held none.)
     assert talk(server, f"/c/{rival['tokens'][0]}/ws")[1] is None
+    # And a staff socket's catching up puts the customer's messages on screen (seen): before.
+    assert talk(server, f"/inbox/ws?conversation={rival['ours']}", cookie)[1] is None
     before = snapshot(engine)
     frames, code = talk(server, f"/c/{rival['tokens'][0]}/ws", say=forged)
     assert code == 1008 and len(frames) == 1 and "Rival customer secret" in frames[0]
