@@ -53,6 +53,7 @@ def kulak_env(folder, public_url=None, overrides=None):
 
 def stop_group(process, grace=10):
     """SIGTERM a process group, then SIGKILL whatever is left of it after `grace` seconds."""
+    # SIGKILL even after the leader exited cleanly: a job's fork or a worker may outlive it.
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
         try:
             os.killpg(process.pid, sig)
