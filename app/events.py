@@ -8,7 +8,8 @@ _events = Namespace()
 
 conversation_started = _events.signal("conversation-started")
 # Sent with changed=False when the message left the header as it was (status line aside):
-# live pages then redraw only the thread.
+# live pages then redraw only the thread; `retagged` names the tags it moved, whose choices
+# are swapped in alone.
 message_posted = _events.signal("message-posted")
 # Status, assignment, tags or the seen marker changed: pages showing it redraw.
 conversation_changed = _events.signal("conversation-changed")

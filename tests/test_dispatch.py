@@ -23,10 +23,10 @@ class HeldDelivery:
         self.delivered.append((channels, event))
 
 
-def message(conversation, customer_message_id, author="customer", message_ids=None):
+def message(conversation, customer_message_id, author="customer", message_ids=None, **more):
     return {"type": "message", "conversation_id": conversation, "author": author,
             "customer_message_id": customer_message_id,
-            "message_ids": message_ids or [customer_message_id]}
+            "message_ids": message_ids or [customer_message_id], **more}
 
 
 def test_messages_that_wait_behind_a_render_become_one_delivery_of_the_newest():
@@ -74,6 +74,9 @@ def test_merging_keeps_the_larger_redraw_the_newest_message_and_only_a_shared_au
     assert header["type"] == "conversation" and header["customer_message_id"] == 5
     replies = merged(message(7, None, author="staff"), message(7, None, author="staff"))
     assert replies["customer_message_id"] is None and replies["author"] == "staff"
+    retags = merged(message(7, 6, retagged=["urgency"]), message(7, 7, retagged=["sentiment"]))
+    assert retags["retagged"] == ["sentiment", "urgency"]  # both moved tags are swapped in
+    assert "retagged" not in merged(message(7, 8), message(7, 9))
 
 
 def test_typing_merges_per_person_and_never_with_messages():

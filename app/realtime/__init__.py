@@ -20,20 +20,22 @@ from app.realtime import routes  # noqa: E402
 
 
 def _publish_conversation(conversation, customer_message_id=None, kind="conversation",
-                          author=None, message_ids=()):
-    """Tell both channels; kind "message" means only the thread and status line changed."""
+                          author=None, message_ids=(), retagged=()):
+    """Tell both channels; kind "message" means only the thread and status line changed (and
+    the choices of the tags in `retagged`)."""
     hub = current_app.extensions["kulak_hub"]
     event = conversation_event(conversation, type=kind, author=author,
                                customer_message_id=customer_message_id,
-                               message_ids=list(message_ids))
+                               message_ids=list(message_ids), retagged=list(retagged))
     hub.publish((f"conversation:{conversation.id}", f"brand:{conversation.brand_id}"), event)
 
 
-def on_message_posted(message, changed=True, **_):
+def on_message_posted(message, changed=True, retagged=(), **_):
     customer_id = message.id if message.author_kind == "customer" else None
     _publish_conversation(message.conversation, customer_message_id=customer_id,
                           kind="conversation" if changed else "message",
-                          author=message.author_kind, message_ids=[message.id])
+                          author=message.author_kind, message_ids=[message.id],
+                          retagged=retagged)
 
 
 def on_conversation_changed(conversation, **_):
@@ -41,8 +43,11 @@ def on_conversation_changed(conversation, **_):
 
 
 def on_conversation_seen(conversation, **_):
+    # What the customer's "Seen" line needs comes along: their pages render it without a read.
     current_app.extensions["kulak_hub"].publish(
-        f"conversation:{conversation.id}", conversation_event(conversation, type="seen"))
+        f"conversation:{conversation.id}", conversation_event(
+            conversation, type="seen", seen_id=conversation.staff_seen_message_id,
+            language=conversation.language))
 
 
 def on_staff_sessions_ended(staff, **_):
@@ -63,7 +68,7 @@ def init_app(app):
     installation = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
     app.extensions["kulak_hub"] = Hub(
         make_broadcaster(app.config["REDIS_URL"], installation), routes.render_in_app(app),
-        delivery=app.app_context,
+        delivery=routes.delivery(app),
         presence=make_presence(app.config["REDIS_URL"], f"kulak:{installation}:"))
     events.message_posted.connect(on_message_posted)
     events.conversation_started.connect(on_conversation_changed)

@@ -33,10 +33,12 @@ def merged(earlier, later):
     ids = [e["customer_message_id"] for e in (earlier, later) if e.get("customer_message_id")]
     authors = {earlier.get("author"), later.get("author")}
     posted = sorted({*(earlier.get("message_ids") or ()), *(later.get("message_ids") or ())})
+    retagged = sorted({*(earlier.get("retagged") or ()), *(later.get("retagged") or ())})
     # A "conversation" event redraws the whole header, which covers a message's thread.
     return {**later, "type": "message" if both_messages else "conversation",
             "customer_message_id": max(ids) if ids else None, "message_ids": posted,
-            "author": authors.pop() if len(authors) == 1 else None}
+            "author": authors.pop() if len(authors) == 1 else None,
+            **({"retagged": retagged} if retagged else {})}
 
 
 class Dispatcher:

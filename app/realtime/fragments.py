@@ -5,18 +5,18 @@ news and on the newest message its page holds, not on how long the conversation 
 """
 from functools import partial
 
-from flask import g, render_template
-from flask_babel import force_locale
-from sqlalchemy.orm import joinedload
+from flask import render_template
+from flask_babel import force_locale, get_locale
 
 from app.core import transcript
 from app.core.scoping import sees
 from app.inbox import service as inbox_service
 from app.inbox.context import header_context
+from app.realtime import held
 from app.realtime.hub import RESUME, Frame
 from app.realtime.inbox_list import inbox_update
 from app.widget.satisfaction import rating_context
-from models import Conversation, StaffMember, db
+from models import Conversation, db
 from models import transcript as log
 
 UPDATES = ("message", "conversation", RESUME)
@@ -58,7 +58,9 @@ def customer_frame(conversation, socket, event):
     shown = _shown(news)
     # Replies on the customer's open page once sent need no mail or SMS. Rendered once for all
     # their sockets: the first send stamps it (the hub runs after-send work once per render).
-    after_send = partial(customer_saw, conversation.id, news["last_id"]) if shown else None
+    # Their own message is no reply: it needs no stamp.
+    replies = news and any(m.author_kind != "customer" for m in news["messages"])
+    after_send = partial(customer_saw, conversation.id, news["last_id"]) if replies else None
     return Frame(html, after_send, news["last_id"] if news else None, shown)
 
 
@@ -68,17 +70,30 @@ def staff_frame(conversation, staff, socket, event):
     kind = event.get("type")
     news = news_for(conversation, socket, event, internal=True)
     with_header = kind in ("conversation", RESUME)
+    retagged = () if with_header else tuple(event.get("retagged") or ())
+    if with_header:
+        context = header_context(conversation, staff)
+    else:
+        context = {"conversation": conversation, "brand": conversation.brand}
+        if retagged:
+            context["tag_options"] = inbox_service.tag_options(conversation, str(get_locale()))
     html = render_template(
         "inbox/_live.html", oob=True, with_messages=news is not None, with_header=with_header,
-        with_summary=True, **(news or {}),
-        **(header_context(conversation, staff) if with_header
-           else {"conversation": conversation, "brand": conversation.brand}))
+        with_summary=True, retagged=retagged, **(news or {}), **context)
     shown = _shown(news)
     customer_ids = [m.id for m in news["messages"] if m.author_kind == "customer"] if news else []
     # Staff have this conversation open: once this is sent, the customer's new message is on
     # their screen. Stamped after the send, so it costs the delivery nothing.
     after_send = partial(mark_seen, conversation.id, max(customer_ids)) if customer_ids else None
     return Frame(html, after_send, news["last_id"] if news else None, shown)
+
+
+def seen_view(event, socket):
+    """Render the customer's "Seen" line from the event alone, with no read: it is on when the
+    newest message their page holds is the customer message staff have had on screen."""
+    with force_locale(event["language"]):
+        return render_template("widget/_live.html", with_seen=True, oob=True,
+                               seen=socket.cursor == event["seen_id"])
 
 
 def typing_view(audience, name):
@@ -103,29 +118,19 @@ def render(event, audience, socket):
     typing_name = event.get("name") if kind == "typing" and event.get("typing") else None
     if kind == "typing" and audience == "customer":
         return typing_view(audience, typing_name)
-    conversation = _conversation(socket.conversation_id)
+    if kind == "seen" and socket.cursor is not None and "seen_id" in event:
+        return seen_view(event, socket)
+    conversation = held.conversation(socket.conversation_id)
     if conversation is None:
         return ""
     if audience == "customer":
         return customer_frame(conversation, socket, event)
-    staff = db.session.get(StaffMember, socket.staff_id)
+    staff = held.staff(socket.staff_id)
     if staff is None or not sees(staff, conversation):  # their touchpoints changed since
         return ""
     if kind == "typing":
         return typing_view(audience, typing_name)
     return staff_frame(conversation, staff, socket, event)
-
-
-def _conversation(conversation_id):
-    """Return the conversation, read once for all of an event's audiences.
-
-    They share one app context (the hub's delivery) and its session, whose identity map holds
-    rows only weakly: kept here, the row is not read again for each audience."""
-    held = g.setdefault("live_conversations", {})
-    if conversation_id not in held:
-        held[conversation_id] = db.session.get(Conversation, conversation_id, options=[
-            joinedload(Conversation.brand), joinedload(Conversation.touchpoint)])
-    return held[conversation_id]
 
 
 def customer_saw(conversation_id, message_id):

@@ -150,7 +150,8 @@ class Hub:
         # (event, audience, socket) -> html, "" for nothing, or (html, run after sending)
         self.render = render
         # Entered once around all of an event's renders: they share what it holds (in the
-        # app, one database session, so the conversation is read once, not per audience).
+        # app, one request context and its database session, so the conversation is read
+        # once, not per audience).
         self.delivery = delivery
         self.channels = defaultdict(dict)  # channel -> {socket: audience}
         self.lock = threading.Lock()

@@ -7,8 +7,9 @@ from flask import render_template
 from sqlalchemy.orm import joinedload
 
 from app.inbox import service
+from app.realtime import held
 from app.realtime.hub import RESUME, Frame
-from models import Conversation, StaffMember, db, transcript
+from models import Conversation, db, transcript
 
 
 def _list_context(staff, view, status, conversations):
@@ -34,7 +35,7 @@ def row_change(old, new, conversation_id):
 
 def inbox_update(event, socket):
     """Render what a conversation's change does to the list on `socket`'s page."""
-    staff = db.session.get(StaffMember, socket.staff_id)
+    staff = held.staff(socket.staff_id)
     if staff is None:
         return ""
     view, status = socket.list_view or (service.VIEWS[0], "open")

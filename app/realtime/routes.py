@@ -9,7 +9,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from flask import current_app, g, make_response, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from wsproto.utilities import RemoteProtocolError
@@ -168,19 +168,22 @@ def _typing(conversation, who, name):
 
 
 def render_in_app(app):
-    """Return the hub's renderer: a request context per audience, for its language and token.
+    """Return the hub's renderer: each audience in its language, with its session's token.
 
-    The hub holds one app context around an event's renders, so they share its session.
+    The hub holds one request context around all of an event's renders (see `delivery`), so
+    they share its session and what it has read; each render sets only what differs.
     """
     def render_event(event, audience, socket):
-        with app.test_request_context("/", headers={"Accept-Language": socket.language}):
-            if socket.csrf_token:
-                g.csrf_token = socket.csrf_token
-            try:
+        if socket.csrf_token:
+            g.csrf_token = socket.csrf_token
+        else:
+            g.pop("csrf_token", None)
+        try:
+            with force_locale(socket.language):
                 rendered = render(event, audience, socket)
-            except Exception:
-                db.session.rollback()  # the next audience shares this session
-                raise
+        except Exception:
+            db.session.rollback()  # the next audience shares this session
+            raise
         frame = as_frame(rendered)
         if frame.on_sent is not None:
             # Work for after the send, in an app context of its own: once, after the first
@@ -188,6 +191,12 @@ def render_in_app(app):
             frame.on_sent = once(partial(_in_app_context, app, frame.on_sent))
         return frame
     return render_event
+
+
+def delivery(app):
+    """Return what the hub enters once around an event's renders: one request context (for
+    url_for, the locale and the CSRF token), built once per event rather than per audience."""
+    return partial(app.test_request_context, "/")
 
 
 def _in_app_context(app, work):

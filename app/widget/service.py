@@ -155,6 +155,7 @@ def post_customer_message(conversation, body, client_id=None):
         lambda: conversation.message_with(client_id),
         lambda: _with_outbox_event(conversation.insert_customer_message(body, client_id, tags)))
     if created:
-        # New tags or a reopened conversation change the header staff see, not just the thread.
-        events.message_posted.send(message, changed=reopened or bool(tags))
+        # A reopened conversation changes the header staff see; new tags only its status line
+        # and the tags' own choices.
+        events.message_posted.send(message, changed=reopened, retagged=tuple(tags))
     return message, created

@@ -1,6 +1,6 @@
 """What one live event sends a member of staff with the conversation open."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.realtime.hub import LiveSocket
 from models import Conversation, db
@@ -59,10 +59,47 @@ def test_a_message_that_reopens_a_resolved_conversation_redraws_the_header(clien
     assert fresh(conversation).status == "open"
 
 
-def test_a_message_that_changes_the_tags_redraws_the_header_with_them(client, watching):
+def test_a_message_that_changes_the_tags_swaps_in_those_tags_alone(client, watching):
     conversation, socket = watching
     post(client, conversation, "Still cold after 40 minutes and I have to leave soon, awful")
     assert wait_for(lambda: any("40 minutes" in frame for frame in socket.ws.sent))
     frame = next(f for f in socket.ws.sent if "40 minutes" in f)
-    assert 'id="conversation-header"' in frame
+    # The status line with the new badges, and the moved tags' choices by their ids: not the
+    # header's forms, which a retag leaves as they were.
+    assert 'id="conversation-header"' not in frame and "<form" not in frame
+    assert 'id="conversation-summary"' in frame
+    assert '<select id="tag-urgency" name="value" hx-swap-oob="true">' in frame
     assert '<option value="urgent" selected>' in frame
+    assert 'id="tag-intent"' not in frame or "intent" in fresh(conversation).tag_details
+    assert len(frame.encode()) <= 2048
+
+
+def test_the_customers_page_hears_seen_from_the_event_without_a_read(app, client, watching):
+    conversation, _ = watching
+    hub = app.extensions["kulak_hub"]
+    channel = f"conversation:{conversation.id}"
+    customer = LiveSocket(RecordingWebSocket(), conversation.brand_id,
+                          conversation_id=conversation.id)
+    hub.join(customer, {channel: "customer"})
+    hub.resume(customer, max(m.id for m in conversation.messages if not m.internal))
+    try:
+        assert wait_for(lambda: customer.ws.sent)
+        post(client, conversation, "Is anyone there?")
+        on = '<li id="seen" class="seen" hx-swap-oob="true">Seen</li>'
+        # The staff socket's send stamps the message seen; the customer's page then says so.
+        assert wait_for(lambda: on in customer.ws.sent)
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            # A stamp of a message that is not the newest on the page: the line goes off.
+            older = {"type": "seen", "conversation_id": conversation.id,
+                     "brand_id": conversation.brand_id, "seen_id": 1, "language": "tr"}
+            hub.publish(channel, older)
+            off = '<li id="seen" class="seen" hx-swap-oob="true"></li>'
+            assert wait_for(lambda: customer.ws.sent[-1] == off)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert statements == []
+    finally:
+        hub.leave(customer)
