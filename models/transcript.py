@@ -4,6 +4,8 @@ A page never loads the whole history: a hotel stay's conversation may hold thous
 messages, and what a page shows (or a live event adds) must cost the same at message 5 as at
 message 5,000.
 """
+from functools import cache
+
 from sqlalchemy.orm import joinedload
 
 from models import db
@@ -69,17 +71,26 @@ def openings(conversation_ids):
 def frame_state(token):
     """Return, in one query, what the message frame of the conversation behind `token` shows
     beyond its messages' text, or None: a refresh that finds it unchanged renders nothing."""
-    from models.brand import Brand
-    from models.conversation import TOKEN_PATTERN, Conversation
+    from models.conversation import TOKEN_PATTERN
     if not token or not TOKEN_PATTERN.match(token):
         return None
+    # One statement in autocommit on a connection of its own: no BEGIN before it and no
+    # ROLLBACK when the request ends, so a refresh with nothing new costs one round trip.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(_frame_state_statement(), {"token": token}).first()
+
+
+@cache
+def _frame_state_statement():
+    # Built once, as a post's statements are: a refresh does not rebuild its query.
+    from models.brand import Brand
+    from models.conversation import Conversation
     newest = (db.select(db.func.max(Message.id))
               .where(Message.conversation_id == Conversation.id, Message.internal.is_(False))
               .correlate(Conversation).scalar_subquery())
-    return db.session.execute(
-        db.select(newest.label("newest"), Conversation.staff_seen_message_id,
-                  Conversation.status, Conversation.resolved_at, Conversation.csat,
-                  Conversation.nps, Conversation.language, Brand.rating_days,
-                  Brand.embed_origins)
-        .join(Brand, Brand.id == Conversation.brand_id)
-        .where(Conversation.token == token)).first()
+    return (db.select(newest.label("newest"), Conversation.staff_seen_message_id,
+                      Conversation.status, Conversation.resolved_at, Conversation.csat,
+                      Conversation.nps, Conversation.language, Brand.rating_days,
+                      Brand.embed_origins)
+            .join(Brand, Brand.id == Conversation.brand_id)
+            .where(Conversation.token == db.bindparam("token")))
