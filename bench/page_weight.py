@@ -8,8 +8,7 @@ measures raw and gzipped (gzip module, level 6) bytes. Scripts (the vendored htm
 reported separately and are not counted in that total: pages must be usable before they load.
 Then the bytes as served, asked with `Accept-Encoding: br, gzip` as a browser does: a first
 visit (HTML, every stylesheet and script) and a return visit (the HTML, and what the cache
-headers make a browser fetch again). Last, the server's CPU per no-script frame refresh, with
-and without the frame's ETag in If-None-Match.
+headers make a browser fetch again). The frame refresh's server CPU is bench/frame_refresh.py.
 Prints exactly one JSON object on stdout; progress goes to stderr.
 """
 
@@ -25,22 +24,19 @@ import uuid
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-import brotli
 import requests
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
-from cpu_accounting import group_cpu_seconds  # noqa: E402
+from wire import ACCEPT_ENCODING, decoded, wire_get  # noqa: E402
 
 from harness.clients import open_conversation  # noqa: E402
 from harness.servers import KulakServer  # noqa: E402
 
 FLOOR_BYTES = 8192  # the "few KB" budget: HTML + CSS of one customer page, gzipped
 GZIP_LEVEL = 6
-ACCEPT_ENCODING = "br, gzip"  # what every current browser sends
 FIRST_VISIT_FLOOR = 25 * 1024  # HTML + CSS + JS as served, a first visit
 RETURN_VISIT_FLOOR = 4 * 1024  # the same page again, with the browser's cache
-FRAME_304_CPU_FLOOR = 0.10  # a frame refresh with nothing new: <= 10% of a full one's CPU
 KEPT_SECONDS = 86400  # a file cached at least this long, immutable, is not asked for again
 
 # The recommended embed, quoted as is by bench/README.md. HOST is the Kulak server's host name.
@@ -234,21 +230,6 @@ def vendor_scripts(session, base, pages):
     return found
 
 
-def wire_get(session, url, headers=None):
-    """GET url as a browser asks (br, gzip); return the response and its body as sent."""
-    response = session.get(url, headers={"Accept-Encoding": ACCEPT_ENCODING, **(headers or {})},
-                           timeout=10, allow_redirects=False, stream=True)
-    body = response.raw.read(decode_content=False)  # the bytes on the wire, not decoded
-    response.raw.release_conn()  # kept alive, as a browser's connection is (close() ends it)
-    return response, body
-
-
-def decoded(response, body):
-    """Return a body as sent, decoded from its Content-Encoding."""
-    encoding = response.headers.get("Content-Encoding", "identity")
-    return {"br": brotli.decompress, "gzip": gzip.decompress}.get(encoding, bytes)(body)
-
-
 def kept_by_browser(cache_control):
     """Whether a response's Cache-Control lets a browser reuse it without asking again."""
     directives = dict(
@@ -309,52 +290,6 @@ def as_served(session, base, path):
     }
 
 
-def frame_refresh_cpu(session, server, token, count):
-    """Server CPU per GET of the no-script frame: with its ETag in If-None-Match, and without."""
-    url = f"{server.url}/c/{token}/frame"
-    first, _ = wire_get(session, url)
-    plain = session.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
-    etag, plain_etag = first.headers.get("ETag"), plain.headers.get("ETag")
-    runs = {}
-    # As a browser refreshes (br, gzip accepted), and, to tell the view's own 304 from the
-    # compression's, without compression, where the ETag is the view's strong one.
-    for name, headers in (
-        ("if_none_match", {"If-None-Match": etag} if etag else {}),
-        ("full", {}),
-        ("if_none_match_identity", {"Accept-Encoding": "identity",
-                                    **({"If-None-Match": plain_etag} if plain_etag else {})}),
-    ):
-        for _ in range(20):  # warm-up, not counted
-            wire_get(session, url, headers)
-        statuses, before = {}, group_cpu_seconds(server.process.pid)
-        for _ in range(count):
-            status = str(wire_get(session, url, headers)[0].status_code)
-            statuses[status] = statuses.get(status, 0) + 1
-        cpu = group_cpu_seconds(server.process.pid) - before
-        runs[name] = {"requests": count, "statuses": statuses,
-                      "server_cpu_ms_per_request": round(cpu * 1000 / count, 3)}
-    full = runs["full"]["server_cpu_ms_per_request"]
-
-    def ratio(run):
-        return round(runs[run]["server_cpu_ms_per_request"] / full, 3) if full else None
-
-    only_304 = set(runs["if_none_match"]["statuses"]) == {"304"}
-    return {
-        "path": "/c/{token}/frame",
-        "first_answer": {"status": first.status_code, "etag": etag,
-                         "content_encoding": first.headers.get("Content-Encoding", "identity"),
-                         "cache_control": first.headers.get("Cache-Control", ""),
-                         "etag_identity": plain_etag},
-        **runs,
-        "cpu_ratio_304_to_full": ratio("if_none_match"),
-        "cpu_ratio_304_to_full_identity": ratio("if_none_match_identity"),
-        "within_10pct_floor": bool(only_304 and full
-                                   and ratio("if_none_match") <= FRAME_304_CPU_FLOOR),
-        "note": None if only_304 else "the frame did not answer 304 to its own ETag (no ETag "
-        "sent yet?): the If-None-Match run is a full render too",
-    }
-
-
 def server_compresses(session, base):
     """Return the Content-Encoding the server uses when the client accepts gzip."""
     response = session.get(
@@ -390,8 +325,6 @@ def main():
     """Start a server, measure every page and the embed, and print the JSON result."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
-    parser.add_argument("--frame-requests", type=int, default=300,
-                        help="frame refreshes per run, with and without If-None-Match (300)")
     args = parser.parse_args()
     server = KulakServer(env={"DATABASE_URL": None, "REDIS_URL": None, "SECRET_KEY": None},
                          workers=args.workers, progress=log)
@@ -415,8 +348,6 @@ def main():
         for name, figures in served.items():
             log(f"{name} as served: first visit {figures['first_visit_bytes']} B, "
                 f"return visit {figures['return_visit_bytes']} B")
-        frame = frame_refresh_cpu(session, server, token, args.frame_requests)
-        log(f"frame refresh: {frame['cpu_ratio_304_to_full']} of the full CPU")
         result = {
             "benchmark": "page_weight",
             "units": "bytes",
@@ -449,7 +380,6 @@ def main():
                                          and p["return_visit_within_4kb_floor"]
                                          for p in served.values()),
             },
-            "frame_refresh": frame,
             "embed_snippet": embed_cost(session, server.url),
             "server": {
                 "command": "kulak serve",
