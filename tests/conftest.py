@@ -35,6 +35,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Leave out the SQLite runs of tests marked postgresql_only.
+
+    They test what RQ worker processes and Redis do (a killed worker, an outage, two workers
+    racing), not the database: deployments with workers run PostgreSQL, and every query they
+    make is also tested on SQLite in-process. Left out, not skipped: they never ran there."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("migrated_app") if callspec else None
+        on_sqlite = backend == "sqlite" and item.get_closest_marker("postgresql_only")
+        (dropped if on_sqlite else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def postgres_schema():
     """Return a factory of fresh PostgreSQL schemas in database `test`, all dropped at the end."""

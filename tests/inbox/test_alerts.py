@@ -140,6 +140,7 @@ def test_a_receiver_that_fails_is_recorded_as_failed_and_does_not_block_the_othe
     assert statuses == {by_label["Broken hook"]: "failed", by_label["Agent email"]: "sent"}
 
 
+@pytest.mark.postgresql_only
 def test_the_worker_process_relays_what_the_web_could_not_queue(
         app, client, agent, monkeypatch, worker_process, http_receiver):
     add_target(agent, "Agent hook", f"json://127.0.0.1:{http_receiver.port}/agent")

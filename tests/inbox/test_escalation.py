@@ -163,6 +163,7 @@ def test_urgent_conversations_get_the_shorter_deadlines(client, demo):
     assert round((escalation.due_at - convo.created_at).total_seconds()) == 5
 
 
+@pytest.mark.postgresql_only
 def test_through_two_real_workers_the_scheduled_level_fires_once_on_time(
         app, client, demo, people, monkeypatch, worker_process, http_receiver, tmp_path):
     second = start_worker(app, tmp_path / "second")

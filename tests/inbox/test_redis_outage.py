@@ -25,6 +25,7 @@ def own_redis(tmp_path):
     server.stop()
 
 
+@pytest.mark.postgresql_only
 def test_posts_during_a_redis_outage_alert_and_notify_exactly_once_after(
         app, client, demo, people, monkeypatch, tmp_path, own_redis, http_receiver):
     db.session.add_all([

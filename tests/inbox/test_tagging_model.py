@@ -44,6 +44,7 @@ def current_version(brand_id):
         else None
 
 
+@pytest.mark.postgresql_only
 def test_a_lead_retrains_through_an_rq_worker_and_the_page_shows_the_result(
         demo, corrected, lead, rq_queue):
     page = lead.get("/admin/model")

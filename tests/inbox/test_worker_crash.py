@@ -4,6 +4,7 @@ import os
 import signal
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from models import AlertDelivery, AlertTarget, OutboxEvent, db
@@ -16,6 +17,7 @@ from .staff import customer_journey
 FAST_RECOVERY = {"KULAK_OUTBOX_REDISPATCH_SECONDS": "3", "KULAK_ALERT_CLAIM_SECONDS": "2"}
 
 
+@pytest.mark.postgresql_only
 def test_a_job_cut_off_by_a_killed_worker_is_run_again_by_another(
         app, client, demo, people, monkeypatch, tmp_path, alerts_queue, http_receiver):
     db.session.add(AlertTarget(brand_id=demo.id, staff_id=people["agent"].id, label="Agent",
@@ -48,6 +50,7 @@ def test_a_job_cut_off_by_a_killed_worker_is_run_again_by_another(
     assert {r["path"] for r in http_receiver.requests} == {"/agent"}
 
 
+@pytest.mark.postgresql_only
 def test_a_held_alert_whose_worker_died_mid_send_is_sent_late_by_another(
         app, client, demo, people, monkeypatch, tmp_path, alerts_queue, http_receiver):
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)

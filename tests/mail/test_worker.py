@@ -21,6 +21,7 @@ def empty_redis():
     connection.flushdb()
 
 
+@pytest.mark.postgresql_only
 def test_a_real_worker_sends_the_mail_queued_on_redis(app, demo, inbox, monkeypatch, tmp_path,
                                                        empty_redis):
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
