@@ -13,7 +13,9 @@ conversation_started = _events.signal("conversation-started")
 message_posted = _events.signal("message-posted")
 # Status, assignment, tags or the seen marker changed: pages showing it redraw.
 conversation_changed = _events.signal("conversation-changed")
-# Staff have the customer's newest message on screen: only the customer's page changes.
+# Staff have the customer's newest message on screen: only the customer's page changes. Sent
+# with the conversation's id and what the customer's "Seen" line needs (brand_id,
+# touchpoint_id, seen_id, language), so no receiver reads the conversation again.
 conversation_seen = _events.signal("conversation-seen")
 # A member of staff's sessions ended (deactivated, password changed): every process closes
 # their open sockets at once.

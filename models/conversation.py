@@ -242,6 +242,17 @@ class Conversation(db.Model):
             cls.customer_seen_message_id.is_(None), cls.customer_seen_message_id < message_id))
             .values(customer_seen_message_id=message_id, updated_at=cls.updated_at))
 
+    @classmethod
+    def staff_saw(cls, conversation_id, message_id):
+        """Record that staff have had customer message `message_id` on screen (never moves
+        back; not committed), in one statement; return the row's (brand_id, touchpoint_id,
+        language) if that is news, else None."""
+        return db.session.execute(
+            update(cls).where(cls.id == conversation_id, db.or_(
+                cls.staff_seen_message_id.is_(None), cls.staff_seen_message_id < message_id))
+            .values(staff_seen_message_id=message_id)
+            .returning(cls.brand_id, cls.touchpoint_id, cls.language)).first()
+
     def last_customer_message_id(self):
         return db.session.scalar(db.select(db.func.max(Message.id)).filter_by(
             conversation_id=self.id, author_kind="customer"))

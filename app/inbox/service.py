@@ -234,5 +234,21 @@ def mark_seen(conversation, newest=None):
         return False
     conversation.staff_seen_message_id = newest
     db.session.commit()
-    events.conversation_seen.send(conversation)
+    events.conversation_seen.send(
+        conversation.id, brand_id=conversation.brand_id,
+        touchpoint_id=scoping.touchpoint_of(conversation), seen_id=newest,
+        language=conversation.language)
+    return True
+
+
+def stamp_seen(conversation_id, newest):
+    """mark_seen for a page that has just been sent customer message `newest`: one statement,
+    no read of the conversation (a live socket's send does this for every message)."""
+    row = Conversation.staff_saw(conversation_id, newest)
+    db.session.commit()
+    if row is None:
+        return False
+    events.conversation_seen.send(conversation_id, brand_id=row.brand_id,
+                                  touchpoint_id=row.touchpoint_id, seen_id=newest,
+                                  language=row.language)
     return True

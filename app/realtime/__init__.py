@@ -42,12 +42,13 @@ def on_conversation_changed(conversation, **_):
     _publish_conversation(conversation)
 
 
-def on_conversation_seen(conversation, **_):
+def on_conversation_seen(conversation_id, brand_id=None, touchpoint_id=None, seen_id=None,
+                         language=None, **_):
     # What the customer's "Seen" line needs comes along: their pages render it without a read.
-    current_app.extensions["kulak_hub"].publish(
-        f"conversation:{conversation.id}", conversation_event(
-            conversation, type="seen", seen_id=conversation.staff_seen_message_id,
-            language=conversation.language))
+    current_app.extensions["kulak_hub"].publish(f"conversation:{conversation_id}", {
+        "conversation_id": conversation_id, "brand_id": brand_id,
+        "touchpoint_id": touchpoint_id, "type": "seen", "seen_id": seen_id,
+        "language": language})
 
 
 def on_staff_sessions_ended(staff, **_):

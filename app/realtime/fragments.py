@@ -141,6 +141,4 @@ def customer_saw(conversation_id, message_id):
 
 def mark_seen(conversation_id, message_id):
     """Record that staff have had customer message `message_id` on screen."""
-    conversation = db.session.get(Conversation, conversation_id)
-    if conversation is not None:
-        inbox_service.mark_seen(conversation, message_id)
+    inbox_service.stamp_seen(conversation_id, message_id)
