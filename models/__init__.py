@@ -21,6 +21,13 @@ class Base(DeclarativeBase):
 # a query per object on the hottest paths (a customer's post) and show nothing new.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
+
+def run_alone(statement, params=None):
+    """Run one statement on a connection of its own, in autocommit, and return its first row:
+    one round trip, with no BEGIN before it and no COMMIT or ROLLBACK after it."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(statement, params or {}).first()
+
 import models.pool  # noqa: E402,F401 - registers the idle-connection check on every pool
 from models.access import Invitation, OneTimeLink, StaffSession  # noqa: E402
 from models.alerting import AlertDelivery, AlertTarget, OutboxEvent  # noqa: E402

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
-from models import db
+from models import db, run_alone
 from models.common import CLIENT_ID_MAX, CONTACT_MAX, NAME_MAX, SLUG_MAX, utcnow
 
 STATUSES = ("open", "pending", "resolved")
@@ -245,13 +245,13 @@ class Conversation(db.Model):
     @classmethod
     def staff_saw(cls, conversation_id, message_id):
         """Record that staff have had customer message `message_id` on screen (never moves
-        back; not committed), in one statement; return the row's (brand_id, touchpoint_id,
+        back), in one statement of its own; return the row's (brand_id, touchpoint_id,
         language) if that is news, else None."""
-        return db.session.execute(
+        return run_alone(
             update(cls).where(cls.id == conversation_id, db.or_(
                 cls.staff_seen_message_id.is_(None), cls.staff_seen_message_id < message_id))
             .values(staff_seen_message_id=message_id)
-            .returning(cls.brand_id, cls.touchpoint_id, cls.language)).first()
+            .returning(cls.brand_id, cls.touchpoint_id, cls.language))
 
     def last_customer_message_id(self):
         return db.session.scalar(db.select(db.func.max(Message.id)).filter_by(

@@ -8,7 +8,7 @@ from functools import cache
 
 from sqlalchemy.orm import joinedload
 
-from models import db
+from models import db, run_alone
 from models.conversation import Message
 
 PAGE = 50
@@ -74,10 +74,8 @@ def frame_state(token):
     from models.conversation import TOKEN_PATTERN
     if not token or not TOKEN_PATTERN.match(token):
         return None
-    # One statement in autocommit on a connection of its own: no BEGIN before it and no
-    # ROLLBACK when the request ends, so a refresh with nothing new costs one round trip.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(_frame_state_statement(), {"token": token}).first()
+    # Alone, outside the request's session: a refresh with nothing new costs one round trip.
+    return run_alone(_frame_state_statement(), {"token": token})
 
 
 @cache

@@ -245,7 +245,6 @@ def stamp_seen(conversation_id, newest):
     """mark_seen for a page that has just been sent customer message `newest`: one statement,
     no read of the conversation (a live socket's send does this for every message)."""
     row = Conversation.staff_saw(conversation_id, newest)
-    db.session.commit()
     if row is None:
         return False
     events.conversation_seen.send(conversation_id, brand_id=row.brand_id,

@@ -27,5 +27,8 @@ def conversation(conversation_id):
 
 def staff(staff_id):
     """Return a member of staff with what scoping reads: their touchpoints and teams."""
+    # populate_existing: the row may already be in the session as the conversation's
+    # assignee, and get() would then return it as it is, leaving both to lazy loads.
     return _held("staff", staff_id, lambda: db.session.get(StaffMember, staff_id, options=[
-        joinedload(StaffMember.touchpoints), joinedload(StaffMember.teams)]))
+        joinedload(StaffMember.touchpoints), joinedload(StaffMember.teams)],
+        populate_existing=True))

@@ -5,6 +5,7 @@ What arrives from the browser is a typing signal and nothing else.
 """
 import json
 import time
+from contextlib import contextmanager
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -196,7 +197,19 @@ def render_in_app(app):
 def delivery(app):
     """Return what the hub enters once around an event's renders: one request context (for
     url_for, the locale and the CSRF token), built once per event rather than per audience."""
-    return partial(app.test_request_context, "/")
+    return partial(_delivering, app)
+
+
+@contextmanager
+def _delivering(app):
+    with app.test_request_context("/"):
+        # Renders only read. In autocommit each read is a statement of its own, as it is under
+        # PostgreSQL's READ COMMITTED anyway, with no BEGIN before the first and no ROLLBACK
+        # after the last: two round trips fewer for every event. (A delivery inside a context
+        # whose session is already in a transaction, as a test's, reads in that one.)
+        if not db.session().in_transaction():
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield
 
 
 def _in_app_context(app, work):
