@@ -1,7 +1,8 @@
 """Rows an event's renders share: read once per delivery, however many audiences it has.
 
-The hub holds one app context around all of an event's renders (its delivery); its session's
-identity map keeps rows only weakly, so without this each audience would read them again.
+The hub holds one request context around all of an event's renders (its delivery); its
+session's identity map keeps rows only weakly, so without this each audience would read them
+again.
 """
 from flask import g
 from sqlalchemy.orm import joinedload
