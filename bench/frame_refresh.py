@@ -52,15 +52,7 @@ def frame_refresh_cpu(session, server, token, count):
         ("if_none_match_identity", {"Accept-Encoding": "identity",
                                     **({"If-None-Match": plain_etag} if plain_etag else {})}),
     ):
-        for _ in range(20):  # warm-up, not counted
-            wire_get(session, url, headers)
-        statuses, before = {}, group_cpu_seconds(server.process.pid)
-        for _ in range(count):
-            status = str(wire_get(session, url, headers)[0].status_code)
-            statuses[status] = statuses.get(status, 0) + 1
-        cpu = group_cpu_seconds(server.process.pid) - before
-        runs[name] = {"requests": count, "statuses": statuses,
-                      "server_cpu_ms_per_request": round(cpu * 1000 / count, 3)}
+        runs[name] = cpu_per_get(session, server, url, count, headers)
     full = runs["full"]["server_cpu_ms_per_request"]
 
     def ratio(run):
@@ -85,12 +77,16 @@ def frame_refresh_cpu(session, server, token, count):
 
 def request_floor(session, server, count):
     """Server CPU per GET /healthz (one read, JSON): the same loop as the frame's."""
-    url = f"{server.url}/healthz"
-    for _ in range(20):  # warm-up, not counted
-        wire_get(session, url)
+    return cpu_per_get(session, server, f"{server.url}/healthz", count)
+
+
+def cpu_per_get(session, server, url, count, headers=None):
+    """GET `url` `count` times after 20 not counted; return the statuses and server CPU."""
+    for _ in range(20):
+        wire_get(session, url, headers)
     statuses, before = {}, group_cpu_seconds(server.process.pid)
     for _ in range(count):
-        status = str(wire_get(session, url)[0].status_code)
+        status = str(wire_get(session, url, headers)[0].status_code)
         statuses[status] = statuses.get(status, 0) + 1
     cpu = group_cpu_seconds(server.process.pid) - before
     return {"requests": count, "statuses": statuses,
