@@ -6,6 +6,7 @@ embedded default runs them on a thread of the web process, inside an app context
 import functools
 import logging
 import threading
+import weakref
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -19,6 +20,7 @@ QUEUES = (ALERTS, DEFAULT, SLOW)
 # Alert, escalation and webhook jobs are idempotent: a failure (the database restarting, a
 # worker killed mid-job) is simply run again.
 RETRY_INTERVALS = (1, 2, 5, 10, 30)
+_timers = weakref.WeakSet()  # the embedded default's timed jobs, until they have run
 
 
 def job_id(kind, *ids):
@@ -66,8 +68,18 @@ def enqueue_at(when, function, *args, queue=ALERTS, job_id=None):
     delay = max(0.0, (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds())
     timer = threading.Timer(delay, _run_in_app, args=(app, function, args))
     timer.daemon = True
+    _timers.add(timer)
     timer.start()
     return timer
+
+
+def cancel_timers():
+    """Cancel this process's timed jobs that have not run (the embedded default's); return
+    how many. Work due later is picked up again by the sweeps when the process starts."""
+    pending = [timer for timer in list(_timers) if timer.is_alive()]
+    for timer in pending:
+        timer.cancel()
+    return len(pending)
 
 
 def _run_in_app(app, function, args):

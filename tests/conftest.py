@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from app import create_app
+from app import create_app, jobs
 from app.core import assets
 from app.demo import seed_demo
 from harness.databases import ADMIN_DSN, Schemas
@@ -92,6 +92,9 @@ def app(migrated_app):
     """Yield the app inside an app context; empty every table afterwards."""
     with migrated_app.app_context():
         yield migrated_app
+        # A job timed seconds ahead (an escalation) must not run during a later test: on
+        # SQLite the emptied tables give the next test's rows the same ids.
+        jobs.cancel_timers()
         db.session.remove()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
