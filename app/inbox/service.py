@@ -234,10 +234,8 @@ def mark_seen(conversation, newest=None):
         return False
     conversation.staff_seen_message_id = newest
     db.session.commit()
-    events.conversation_seen.send(
-        conversation.id, brand_id=conversation.brand_id,
-        touchpoint_id=scoping.touchpoint_of(conversation), seen_id=newest,
-        language=conversation.language)
+    _seen(conversation.id, conversation.brand_id, scoping.touchpoint_of(conversation), newest,
+          conversation.language)
     return True
 
 
@@ -247,7 +245,11 @@ def stamp_seen(conversation_id, newest):
     row = Conversation.staff_saw(conversation_id, newest)
     if row is None:
         return False
-    events.conversation_seen.send(conversation_id, brand_id=row.brand_id,
-                                  touchpoint_id=row.touchpoint_id, seen_id=newest,
-                                  language=row.language)
+    _seen(conversation_id, row.brand_id, row.touchpoint_id, newest, row.language)
     return True
+
+
+def _seen(conversation_id, brand_id, touchpoint_id, seen_id, language):
+    events.conversation_seen.send(conversation_id, brand_id=brand_id,
+                                  touchpoint_id=touchpoint_id, seen_id=seen_id,
+                                  language=language)

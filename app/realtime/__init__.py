@@ -1,5 +1,6 @@
 """Live updates: WebSocket endpoints, this process's hub, and the broadcaster between processes."""
 import hashlib
+from functools import partial
 
 from flask import Blueprint, current_app
 
@@ -69,7 +70,7 @@ def init_app(app):
     installation = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
     app.extensions["kulak_hub"] = Hub(
         make_broadcaster(app.config["REDIS_URL"], installation), routes.render_in_app(app),
-        delivery=routes.delivery(app),
+        delivery=partial(routes.delivery, app),
         presence=make_presence(app.config["REDIS_URL"], f"kulak:{installation}:"))
     events.message_posted.connect(on_message_posted)
     events.conversation_started.connect(on_conversation_changed)

@@ -4,12 +4,11 @@ The server knows which rows each list socket's page holds (it sent them), so an 
 names rows that are there; when more than the one row changed, the list is sent whole.
 """
 from flask import render_template
-from sqlalchemy.orm import joinedload
 
 from app.inbox import service
 from app.realtime import held
 from app.realtime.hub import RESUME, Frame
-from models import Conversation, db, transcript
+from models import transcript
 
 
 def _list_context(staff, view, status, conversations):
@@ -48,8 +47,7 @@ def inbox_update(event, socket):
         return Frame(render_template("inbox/_main.html", counts=service.inbox_counts(staff),
                                      **_list_context(staff, view, status, conversations)),
                      cursor=ids)
-    conversation = db.session.get(Conversation, event["conversation_id"], options=[
-        joinedload(Conversation.touchpoint), joinedload(Conversation.assignee)])
+    conversation = held.conversation(event["conversation_id"])  # shared with the thread's
     if conversation is None:
         return Frame("", cursor=ids)
     context = {**_list_context(staff, view, status, [conversation]), "conversations": ids}

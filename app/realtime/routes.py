@@ -171,7 +171,7 @@ def _typing(conversation, who, name):
 def render_in_app(app):
     """Return the hub's renderer: each audience in its language, with its session's token.
 
-    The hub holds one request context around all of an event's renders (see `delivery`), so
+    The hub holds one request context around all of an event's renders (`delivery`), so
     they share its session and what it has read; each render sets only what differs.
     """
     def render_event(event, audience, socket):
@@ -194,14 +194,10 @@ def render_in_app(app):
     return render_event
 
 
-def delivery(app):
-    """Return what the hub enters once around an event's renders: one request context (for
-    url_for, the locale and the CSRF token), built once per event rather than per audience."""
-    return partial(_delivering, app)
-
-
 @contextmanager
-def _delivering(app):
+def delivery(app):
+    """What the hub enters once around an event's renders: one request context (for url_for,
+    the locale and the CSRF token), built once per event rather than per audience."""
     with app.test_request_context("/"):
         # Renders only read. In autocommit each read is a statement of its own, as it is under
         # PostgreSQL's READ COMMITTED anyway, with no BEGIN before the first and no ROLLBACK
