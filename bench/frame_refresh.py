@@ -16,17 +16,11 @@ import os
 import platform
 import sys
 import time
-import uuid
-
-import requests
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
 from cpu_accounting import group_cpu_seconds  # noqa: E402
-from wire import wire_get  # noqa: E402
-
-from harness.clients import open_conversation  # noqa: E402
-from harness.servers import KulakServer  # noqa: E402
+from wire import served_demo, wire_get  # noqa: E402
 
 FRAME_304_CPU_FLOOR = 0.10  # a frame refresh with nothing new: <= 10% of a full one's CPU
 CONVERSATION_BODY = "The air conditioning in my room is not working, could someone take a look?"
@@ -100,14 +94,8 @@ def main():
     parser.add_argument("--requests", type=int, default=300,
                         help="frame refreshes per run, after 20 not counted (300)")
     args = parser.parse_args()
-    server = KulakServer(env={"DATABASE_URL": None, "REDIS_URL": None, "SECRET_KEY": None},
-                         workers=args.workers, progress=log)
     started = time.monotonic()
-    try:
-        server.start()
-        session = requests.Session()
-        token = open_conversation(server.url, CONVERSATION_BODY, session, 10,
-                                  client_id=uuid.uuid4().hex)
+    with served_demo(args.workers, CONVERSATION_BODY, log) as (server, session, token):
         frame = frame_refresh_cpu(session, server, token, args.requests)
         log(f"a 304 costs {frame['cpu_ratio_304_to_full']} of a full refresh's CPU")
         floor = request_floor(session, server, args.requests)
@@ -129,8 +117,6 @@ def main():
                         "python": platform.python_version()},
             "elapsed_s": round(time.monotonic() - started, 2),
         }
-    finally:
-        server.stop()
     print(json.dumps(result, indent=2))
 
 

@@ -8,7 +8,8 @@ measures raw and gzipped (gzip module, level 6) bytes. Scripts (the vendored htm
 reported separately and are not counted in that total: pages must be usable before they load.
 Then the bytes as served, asked with `Accept-Encoding: br, gzip` as a browser does: a first
 visit (HTML, every stylesheet and script) and a return visit (the HTML, and what the cache
-headers make a browser fetch again). The frame refresh's server CPU is bench/frame_refresh.py.
+headers make a browser fetch again), measured by bench/wire.py's as_served. The frame refresh's
+server CPU is bench/frame_refresh.py.
 Prints exactly one JSON object on stdout; progress goes to stderr.
 """
 
@@ -20,24 +21,21 @@ import platform
 import re
 import sys
 import time
-import uuid
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [BENCH, os.path.dirname(BENCH)]  # bench's modules, then harness/ at the root
-from wire import ACCEPT_ENCODING, decoded, wire_get  # noqa: E402
-
-from harness.clients import open_conversation  # noqa: E402
-from harness.servers import KulakServer  # noqa: E402
+from wire import (  # noqa: E402
+    ACCEPT_ENCODING,
+    FIRST_VISIT_FLOOR,
+    RETURN_VISIT_FLOOR,
+    Assets,
+    as_served,
+    served_demo,
+)
 
 FLOOR_BYTES = 8192  # the "few KB" budget: HTML + CSS of one customer page, gzipped
 GZIP_LEVEL = 6
-FIRST_VISIT_FLOOR = 25 * 1024  # HTML + CSS + JS as served, a first visit
-RETURN_VISIT_FLOOR = 4 * 1024  # the same page again, with the browser's cache
-KEPT_SECONDS = 86400  # a file cached at least this long, immutable, is not asked for again
 
 # The recommended embed, quoted as is by bench/README.md. HOST is the Kulak server's host name.
 EMBED_SNIPPET = (
@@ -64,42 +62,6 @@ def log(*parts):
 def gz(data):
     """Return the gzipped size of data, in bytes."""
     return len(gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
-
-
-class Assets(HTMLParser):
-    """Collect <link rel=stylesheet href> (noting those inside <noscript>) and <script src>."""
-
-    def __init__(self):
-        """Start with no assets found."""
-        super().__init__(convert_charrefs=True)
-        self.stylesheets, self.scripts, self.inline_scripts = [], [], 0
-        self.noscript_frames = []
-        self._noscript = 0
-
-    def handle_starttag(self, tag, attrs):
-        """Note a stylesheet, script or <noscript> frame, and entering <noscript>."""
-        attrs = dict(attrs)
-        if tag == "noscript":
-            self._noscript += 1
-        elif tag == "link" and "stylesheet" in (attrs.get("rel") or "").lower().split():
-            if attrs.get("href"):
-                self.stylesheets.append((attrs["href"], self._noscript > 0))
-        elif tag == "iframe" and self._noscript and attrs.get("src"):
-            self.noscript_frames.append(attrs["src"])
-        elif tag == "script":
-            if attrs.get("src"):
-                self.scripts.append(attrs["src"])
-            else:
-                self.inline_scripts += 1
-
-    def handle_startendtag(self, tag, attrs):
-        """Treat a self-closing tag as a start tag."""
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag):
-        """Note leaving <noscript>."""
-        if tag == "noscript" and self._noscript:
-            self._noscript -= 1
 
 
 def snippet_javascript(snippet):
@@ -230,66 +192,6 @@ def vendor_scripts(session, base, pages):
     return found
 
 
-def kept_by_browser(cache_control):
-    """Whether a response's Cache-Control lets a browser reuse it without asking again."""
-    directives = dict(
-        (part.split("=", 1) + [""])[:2] for part in cache_control.replace(" ", "").split(",")
-    )
-    try:
-        max_age = int(directives.get("max-age") or 0)
-    except ValueError:
-        max_age = 0
-    return "immutable" in directives and max_age >= KEPT_SECONDS and "no-store" not in directives
-
-
-def page_files(base, path, html):
-    """Return the page's stylesheets and scripts as (kind, absolute URL, in <noscript>)."""
-    parser = Assets()
-    parser.feed(html.decode("utf-8", errors="replace"))
-    url = base + path
-    files = [("css", urljoin(url, href), hidden) for href, hidden in parser.stylesheets]
-    files += [("js", urljoin(url, src), False) for src in parser.scripts]
-    return list(dict.fromkeys(files))
-
-
-def as_served(session, base, path):
-    """Measure a first and a return visit of one page in bytes as sent, compression included."""
-    page, html = wire_get(session, base + path)
-    files = []
-    for kind, url, hidden in page_files(base, path, decoded(page, html)):
-        answer, body = wire_get(session, url)
-        files.append({"kind": kind, "url": url.removeprefix(base), "in_noscript": hidden,
-                      "status": answer.status_code, "bytes": len(body),
-                      "content_encoding": answer.headers.get("Content-Encoding", "identity"),
-                      "cache_control": answer.headers.get("Cache-Control", ""),
-                      "etag": answer.headers.get("ETag")})
-    first = len(html) + sum(f["bytes"] for f in files)
-    again, html_again = wire_get(session, base + path)
-    linked_again = {u.removeprefix(base) for _, u, _ in page_files(
-        base, path, decoded(again, html_again))}
-    refetched = []
-    for file in files:
-        if kept_by_browser(file["cache_control"]) and file["url"] in linked_again:
-            continue  # same hashed URL, immutable: the browser does not even ask
-        headers = {"If-None-Match": file["etag"]} if file["etag"] else {}
-        answer, body = wire_get(session, base + file["url"], headers)
-        refetched.append({"url": file["url"], "status": answer.status_code, "bytes": len(body)})
-    second = len(html_again) + sum(f["bytes"] for f in refetched)
-    return {
-        "accept_encoding": ACCEPT_ENCODING,
-        "html_bytes": len(html),
-        "html_content_encoding": page.headers.get("Content-Encoding", "identity"),
-        "html_vary": page.headers.get("Vary", ""),
-        "files": files,
-        "first_visit_bytes": first,
-        "first_visit_within_25kb_floor": first <= FIRST_VISIT_FLOOR,
-        "return_visit_html_bytes": len(html_again),
-        "return_visit_refetched": refetched,
-        "return_visit_bytes": second,
-        "return_visit_within_4kb_floor": second <= RETURN_VISIT_FLOOR,
-    }
-
-
 def server_compresses(session, base):
     """Return the Content-Encoding the server uses when the client accepts gzip."""
     response = session.get(
@@ -326,15 +228,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
     args = parser.parse_args()
-    server = KulakServer(env={"DATABASE_URL": None, "REDIS_URL": None, "SECRET_KEY": None},
-                         workers=args.workers, progress=log)
     started = time.monotonic()
-    try:
-        server.start()
-        session = requests.Session()
-        token = open_conversation(server.url, CONVERSATION_BODY, session, 10,
-                                  client_id=uuid.uuid4().hex)
-        log("conversation opened")
+    with served_demo(args.workers, CONVERSATION_BODY, log) as (server, session, token):
         cache, pages = {}, {}
         for name, path in PAGES:
             pages[name] = measure(session, server.url, path, token, cache)
@@ -395,8 +290,6 @@ def main():
             "elapsed_s": None,
         }
         result["elapsed_s"] = round(time.monotonic() - started, 2)
-    finally:
-        server.stop()
     print(json.dumps(result, indent=2))
 
 
