@@ -86,7 +86,7 @@ def _frame_state_statement():
     newest = (db.select(db.func.max(Message.id))
               .where(Message.conversation_id == Conversation.id, Message.internal.is_(False))
               .correlate(Conversation).scalar_subquery())
-    return (db.select(newest.label("newest"), Conversation.staff_seen_message_id,
+    return (db.select(Conversation.id, newest.label("newest"), Conversation.staff_seen_message_id,
                       Conversation.status, Conversation.resolved_at, Conversation.csat,
                       Conversation.nps, Conversation.language, Brand.rating_days,
                       Brand.embed_origins)

@@ -236,3 +236,21 @@ def test_a_page_that_says_its_cursor_gets_only_what_follows(redis_servers):
         assert f'id="m{first[0]}"' not in caught_up  # what it holds: not again
     finally:
         ws.close()
+
+
+def test_staff_typing_on_one_server_shows_in_the_frame_another_serves(redis_servers):
+    a, b = redis_servers
+    token = open_conversation(a.url, unique("Can we bring our dog?"))
+    agent = staff_session(b.url)
+    ws = staff_socket(b.url, agent, f"conversation={conversation_id(a, token)}")
+    try:
+        assert frame_with(ws, "Can we bring our dog?", soon(5)), "no resync on connect"
+        ws.send('{"HEADERS": {"HX-Trigger": "reply-body"}}')
+        deadline, line = soon(5), ""
+        while line == "" and time.monotonic() < deadline:
+            page = requests.get(f"{a.url}/c/{token}/frame", timeout=10)
+            line = BeautifulSoup(page.text, "html.parser").select_one("#typing").text
+            time.sleep(0.1)
+        assert line == "Ayşe Demir is typing…"  # noted in Redis by B, read by A
+    finally:
+        ws.close()

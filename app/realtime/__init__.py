@@ -5,6 +5,7 @@ from functools import partial
 from flask import Blueprint, current_app
 
 from app import events
+from app.core.presence import current_presence
 from app.core.scoping import touchpoint_of
 from app.realtime.hub import SESSIONS_ENDED
 
@@ -33,6 +34,8 @@ def _publish_conversation(conversation, customer_message_id=None, kind="conversa
 
 def on_message_posted(message, changed=True, retagged=(), **_):
     customer_id = message.id if message.author_kind == "customer" else None
+    if message.author_kind == "staff":  # what they were typing is sent: the frame's line goes
+        current_presence().stopped_typing(message.conversation_id, "staff")
     _publish_conversation(message.conversation, customer_message_id=customer_id,
                           kind="conversation" if changed else "message",
                           author=message.author_kind, message_ids=[message.id],
@@ -60,18 +63,19 @@ def on_staff_sessions_ended(staff, **_):
 
 
 def init_app(app):
+    from app.core.presence import make_presence
     from app.realtime.broadcaster import make_broadcaster
     from app.realtime.hub import Hub
-    from app.realtime.presence import make_presence
 
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25,
                                                   "max_message_size": 16 * 1024})
     # Processes on the same database are one installation and share its live channels.
     installation = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
+    presence = make_presence(app.config["REDIS_URL"], f"kulak:{installation}:")
+    app.extensions["kulak_presence"] = presence
     app.extensions["kulak_hub"] = Hub(
         make_broadcaster(app.config["REDIS_URL"], installation), routes.render_in_app(app),
-        delivery=partial(routes.delivery, app),
-        presence=make_presence(app.config["REDIS_URL"], f"kulak:{installation}:"))
+        delivery=partial(routes.delivery, app), presence=presence)
     events.message_posted.connect(on_message_posted)
     events.conversation_started.connect(on_conversation_changed)
     events.conversation_changed.connect(on_conversation_changed)

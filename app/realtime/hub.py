@@ -11,12 +11,11 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from app.core.presence import TYPING_SHOWN_SECONDS, LocalPresence
 from app.realtime.broadcaster import RESYNC_ALL, as_channels
 from app.realtime.dispatch import Dispatcher
-from app.realtime.presence import LocalPresence
 
 log = logging.getLogger(__name__)
-TYPING_SHOWN_SECONDS = 6
 OUTBOX_LIMIT = 200
 SESSIONS_ENDED = "sessions-ended"
 # Not one of the codes htmx's ws extension reconnects after (1006, 1011-1013): an ended
@@ -164,6 +163,11 @@ class Hub:
     def publish(self, channels, event):
         """Send `event` to one channel or several: each process renders it once for all."""
         self.broadcaster.publish(as_channels(channels), event)
+
+    def typing(self, event):
+        """Publish a typing signal, noted for the pages without a socket (the frame) too."""
+        self.presence.typing(event["conversation_id"], event["who"], event.get("name") or "")
+        self.publish(f"conversation:{event['conversation_id']}", event)
 
     def join(self, socket, subscriptions):
         """Subscribe `socket` to {channel: audience}; True if a member of staff just came

@@ -75,7 +75,7 @@ def _serve(ws, live, subscriptions, newest, typing=None, arrived=None, hello=Fal
                 hello = False
             elif typing and time.monotonic() - last_typing > TYPING_EVERY_SECONDS:
                 last_typing = time.monotonic()
-                hub().publish(f"conversation:{live.conversation_id}", typing)
+                hub().typing(typing)
     except BaseException:
         # Killed by a worker restart (or the peer left): 1012 tells htmx to reconnect and
         # resync. Not re-raised: gevent's handler would answer the exception with an HTTP 500

@@ -6,12 +6,12 @@ the conversation (app.core.scoping: their touchpoints, if limited) are candidate
 """
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, update
 
 from app import events
+from app.core.presence import current_presence
 from app.core.scoping import conversation_scope, who_may_hold
 from models import Conversation, RoutingRule, db
 from models.common import utcnow
@@ -19,7 +19,7 @@ from models.common import utcnow
 
 def online_staff(brand_id):
     """Return the ids of the brand's staff who have an inbox page open."""
-    return current_app.extensions["kulak_hub"].presence.online(brand_id)
+    return current_presence().online(brand_id)
 
 
 def open_counts(staff_ids):

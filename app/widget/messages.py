@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import abort, make_response, render_template, request
 
 from app.core import transcript
+from app.core.presence import current_presence
 from app.core.rendering import page_or_fragment, wants_fragment
 from app.core.security import allow_framing_by, private_cache
 from app.core.validators import ID_MAX, bounded_id
@@ -33,12 +34,12 @@ def messages(token):
                            brand=conversation.brand, **news)
 
 
-def frame_etag(state):
+def frame_etag(state, typing):
     """Return the frame's validator: everything it shows changes one of these."""
     rating_open = (state.status == "resolved" and state.resolved_at is not None
                    and utcnow() < state.resolved_at + timedelta(days=state.rating_days))
     shown = (state.newest, state.staff_seen_message_id, state.status, rating_open, state.csat,
-             state.nps, state.language, request.args.get("lang", ""))
+             state.nps, state.language, request.args.get("lang", ""), typing)
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:20]
 
 
@@ -49,7 +50,9 @@ def messages_frame(token):
     state = log.frame_state(token)
     if state is None:
         abort(404)
-    etag = frame_etag(state)
+    # Who of staff is typing, as the live page's line shows it: kept for any process to read.
+    typing = current_presence().typist(state.id, "staff")
+    etag = frame_etag(state, typing)
     # The same framing policy on the 304: a cache keeps the headers a 304 brings.
     allow_framing_by(" ".join(["'self'", *state.embed_origins]))
     if request.if_none_match.contains_weak(etag):  # compressed answers carry W/"..."
@@ -57,6 +60,7 @@ def messages_frame(token):
     else:
         conversation = load_conversation(token)
         response = make_response(render_template("widget/messages_frame.html",
+                                                 typing_name=typing,
                                                  **_conversation_context(conversation)))
     response.set_etag(etag)
     # Kept by the browser alone and asked again each time: the meta refresh revalidates it.

@@ -5,7 +5,7 @@ import pytest
 import redis
 from sqlalchemy import delete, select
 
-from app.realtime.presence import RedisPresence
+from app.core.presence import RedisPresence
 from models import Conversation, Message, RoutingRule, StaffMember, Team, Touchpoint, db
 
 from .staff import conversation, customer_journey

@@ -1,5 +1,6 @@
 """The message list without script: a self-refreshing frame that answers 304 when nothing changed,
 and what a page with script on does when htmx is not installed on the server."""
+import time
 import uuid
 
 import pytest
@@ -10,7 +11,7 @@ from bs4 import BeautifulSoup
 from app.core import assets
 from harness import clients
 
-from ..test_live import staff_session
+from ..test_live import conversation_id, frame_with, soon, staff_session, staff_socket
 
 
 def frame(url, token, etag=None):
@@ -44,6 +45,35 @@ def test_a_refresh_with_nothing_new_is_304_and_any_change_is_200(live_server):
     assert BeautifulSoup(seen.text, "html.parser").select_one("#seen").text == "Seen"
     assert frame(url, token, seen.headers["ETag"]).status_code == 304
     assert frame(url, token, '"something else"').status_code == 200
+
+
+def typing_line(answer):
+    return BeautifulSoup(answer.text, "html.parser").select_one("#typing").text
+
+
+@pytest.mark.server
+def test_the_frame_shows_staff_typing_until_their_reply_is_sent(live_server):
+    url = live_server.url
+    token = clients.open_conversation(url, f"Can I check out late? {uuid.uuid4().hex[:6]}")
+    quiet = frame(url, token)
+    assert typing_line(quiet) == ""
+    agent = staff_session(url)
+    ws = staff_socket(url, agent, f"conversation={conversation_id(live_server, token)}")
+    try:
+        assert frame_with(ws, "Can I check out late?", soon(5)), "no resync on connect"
+        ws.send('{"HEADERS": {"HX-Trigger": "reply-body"}}')  # htmx's ws-send of a keystroke
+        deadline = soon(5)
+        while (typing := frame(url, token, quiet.headers["ETag"])).status_code == 304:
+            assert time.monotonic() < deadline, "the frame never showed the typing line"
+            time.sleep(0.1)
+        assert typing_line(typing) == "Ayşe Demir is typing…"
+        assert frame(url, token, typing.headers["ETag"]).status_code == 304
+        clients.staff_reply(agent, url, conversation_id(live_server, token), "Until 2 pm, yes")
+        replied = frame(url, token, typing.headers["ETag"])
+        assert replied.status_code == 200 and typing_line(replied) == ""
+        assert "Until 2 pm, yes" in replied.text
+    finally:
+        ws.close()
 
 
 def test_without_htmx_on_the_server_a_page_with_script_shows_the_frame(client, demo):

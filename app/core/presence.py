@@ -1,9 +1,10 @@
-"""Who of a brand's staff is online: whoever has an inbox page open (a live staff socket).
+"""Who of a brand's staff is online (an inbox page open), and who is typing in a conversation.
 
 Without Redis one process holds every socket, so its own count is the truth. With Redis each
 process writes its online staff into a sorted set per brand, scored by when the entry expires,
 and refreshes them on a heartbeat: a process that dies stops refreshing, and its staff drop
-out within PRESENCE_TTL seconds.
+out within PRESENCE_TTL seconds. Typing is a key that expires as the typing line does, so a
+page without script, served by any process, shows it too.
 """
 import logging
 import threading
@@ -12,9 +13,11 @@ import uuid
 from collections import Counter, defaultdict
 
 import redis
+from flask import current_app
 
 PRESENCE_TTL = 60
 HEARTBEAT_SECONDS = 20
+TYPING_SHOWN_SECONDS = 6  # how long a typing line stays after the last keystroke signal
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +27,7 @@ class LocalPresence:
     def __init__(self):
         self.lock = threading.Lock()
         self.sockets = defaultdict(Counter)  # brand id -> {staff id: open sockets}
+        self.typists = {}  # (conversation id, who) -> (name, until when, monotonic)
 
     def arrive(self, brand_id, staff_id):
         with self.lock:
@@ -45,6 +49,21 @@ class LocalPresence:
     def online(self, brand_id):
         """Return the ids of the brand's staff who have an inbox page open."""
         return self.local(brand_id)
+
+    def typing(self, conversation_id, who, name):
+        """Note that `who` ("staff" or "customer") is typing in the conversation, as `name`."""
+        with self.lock:
+            self.typists[(conversation_id, who)] = (name, time.monotonic() + TYPING_SHOWN_SECONDS)
+
+    def stopped_typing(self, conversation_id, who):
+        with self.lock:
+            self.typists.pop((conversation_id, who), None)
+
+    def typist(self, conversation_id, who):
+        """Return the name `who` is typing under in the conversation ("" if unnamed), or None."""
+        with self.lock:
+            name, until = self.typists.get((conversation_id, who), (None, 0))
+            return name if time.monotonic() < until else None
 
 
 class RedisPresence(LocalPresence):
@@ -88,6 +107,30 @@ class RedisPresence(LocalPresence):
             return self.local(brand_id)
         return {int(member.decode().split(":", 1)[0]) for member in members}
 
+    def _typing_key(self, conversation_id, who):
+        return f"{self.prefix}typing:{conversation_id}:{who}"
+
+    def typing(self, conversation_id, who, name):
+        try:
+            self.client.set(self._typing_key(conversation_id, who), name.encode(),
+                            ex=TYPING_SHOWN_SECONDS)
+        except redis.RedisError as error:  # the live line still shows; only the frame misses it
+            log.warning("typing not noted: %s", error)
+
+    def stopped_typing(self, conversation_id, who):
+        try:
+            self.client.delete(self._typing_key(conversation_id, who))
+        except redis.RedisError as error:
+            log.warning("typing not cleared (expires by itself): %s", error)
+
+    def typist(self, conversation_id, who):
+        try:
+            name = self.client.get(self._typing_key(conversation_id, who))
+        except redis.RedisError as error:
+            log.warning("typing unavailable: %s", error)
+            return None
+        return None if name is None else name.decode()
+
     def _write(self, brand_id, staff_ids):
         key, expires = self._key(brand_id), time.time() + PRESENCE_TTL
         try:
@@ -117,3 +160,8 @@ class RedisPresence(LocalPresence):
 
 def make_presence(redis_url, prefix):
     return RedisPresence(redis_url, prefix) if redis_url else LocalPresence()
+
+
+def current_presence():
+    """Return this app's presence: who is online, who is typing (set up by app.realtime)."""
+    return current_app.extensions["kulak_presence"]
