@@ -4,6 +4,9 @@ their role lets them see (the role table: managers every conversation, leads the
 Every staff-side read of conversations goes through `conversation_scope` (SQL) or `sees`
 (Python, on top of StaffMember.works_at), so the rule lives here and nowhere else.
 """
+from functools import lru_cache
+from typing import NamedTuple
+
 from flask import abort
 
 from app.core.permissions import can
@@ -18,24 +21,50 @@ def brand_scoped(staff, model, object_id):
     return found
 
 
+class Scope(NamedTuple):
+    """What decides which conversations a member of staff sees, as plain values."""
+    brand_id: int
+    staff_id: int
+    touchpoints: tuple | None  # None: every touchpoint
+    see_all: bool
+    see_team: bool
+    teams: tuple
+    teammates: tuple
+
+
+def scope_of(staff):
+    """Return `staff`'s Scope: equal scopes see the same conversations."""
+    touchpoints = staff.touchpoint_ids
+    see_all = can(staff, "inbox.see_all")
+    see_team = not see_all and can(staff, "inbox.see_team")
+    return Scope(staff.brand_id, staff.id, tuple(touchpoints) if touchpoints is not None else None,
+                 see_all, see_team, tuple(sorted(team.id for team in staff.teams)),
+                 tuple(sorted(_teammate_ids(staff))) if see_team else ())
+
+
 def conversation_scope(staff):
     """Return the SQL condition on Conversation for what `staff` may see."""
-    condition = Conversation.brand_id == staff.brand_id
-    touchpoint_ids = staff.touchpoint_ids
-    if touchpoint_ids is not None:
+    return scope_condition(scope_of(staff))
+
+
+@lru_cache(maxsize=256)
+def scope_condition(scope):
+    """Return the SQL condition of a Scope: built once per scope, as a list's statement is."""
+    condition = Conversation.brand_id == scope.brand_id
+    if scope.touchpoints is not None:
         # IN never matches NULL: a conversation without a touchpoint stays out, as it must.
-        condition = db.and_(condition, Conversation.touchpoint_id.in_(touchpoint_ids))
-    if can(staff, "inbox.see_all"):
+        condition = db.and_(condition, Conversation.touchpoint_id.in_(scope.touchpoints))
+    if scope.see_all:
         return condition
     unassigned = Conversation.assignee_id.is_(None)
-    teams = Conversation.team_id.in_([team.id for team in staff.teams])
-    if can(staff, "inbox.see_team"):  # also what their teammates hold, whatever its team
-        teams = db.or_(teams, Conversation.assignee_id.in_(_teammate_ids(staff)))
+    teams = Conversation.team_id.in_(scope.teams)
+    if scope.see_team:  # also what their teammates hold, whatever its team
+        teams = db.or_(teams, Conversation.assignee_id.in_(scope.teammates))
     else:
         teams = db.and_(teams, unassigned)
     # What no rule routed (no team) and nobody took is everyone's to pick up.
     loose = db.and_(Conversation.team_id.is_(None), unassigned)
-    return db.and_(condition, db.or_(Conversation.assignee_id == staff.id, teams, loose))
+    return db.and_(condition, db.or_(Conversation.assignee_id == scope.staff_id, teams, loose))
 
 
 def _related_id(conversation, name):

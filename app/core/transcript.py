@@ -27,12 +27,14 @@ def earlier(conversation, before, internal=False):
     return {"messages": messages, "earlier_id": earlier_id}
 
 
-def since(conversation, after, internal=False, missing=(), trusted=False):
+def since(conversation, after, internal=False, missing=(), trusted=False,
+          read_after=transcript.after):
     """Return what a page whose newest message is `after` lacks: the messages after it, or
     (`replace`) its whole newest page when the gap is wider than a page, `after` is not one of
     its messages (unless `trusted`: the server set it), or one of `missing` (posted, never
-    sent to this page) is at or before `after`: committed after a newer one."""
-    fresh = transcript.after(conversation.id, after, internal)
+    sent to this page) is at or before `after`: committed after a newer one. `read_after`
+    reads the messages after an id (a live delivery shares one read among its audiences)."""
+    fresh = read_after(conversation.id, after, internal)
     known = trusted or not after or transcript.existing(conversation.id, [after], internal)
     late = [i for i in missing if i <= after]
     if (len(fresh) > transcript.PAGE or not known

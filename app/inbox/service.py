@@ -3,6 +3,8 @@
 
 Each operation commits, then emits an event so that open pages redraw.
 """
+from functools import lru_cache
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
@@ -10,7 +12,7 @@ from sqlalchemy import case
 from app import events
 from app.alerts import outbox
 from app.core import scoping
-from app.core.scoping import brand_scoped, conversation_scope
+from app.core.scoping import brand_scoped
 from app.tagging import retrain
 from app.tagging import service as tagging
 from models import CannedReply, Conversation, StaffMember, TagCorrection, Team, db
@@ -42,14 +44,13 @@ def canned_for(staff, canned_id):
     return brand_scoped(staff, CannedReply, canned_id)
 
 
-def _view_filter(staff, view):
-    team_ids = [t.id for t in staff.teams]
+def _view_filter(scope, view):
     return {
-        "for_me": db.or_(Conversation.assignee_id == staff.id,
+        "for_me": db.or_(Conversation.assignee_id == scope.staff_id,
                          db.and_(Conversation.assignee_id.is_(None),
-                                 Conversation.team_id.in_(team_ids))),
-        "mine": Conversation.assignee_id == staff.id,
-        "team": Conversation.team_id.in_(team_ids),
+                                 Conversation.team_id.in_(scope.teams))),
+        "mine": Conversation.assignee_id == scope.staff_id,
+        "team": Conversation.team_id.in_(scope.teams),
         "unassigned": Conversation.assignee_id.is_(None),
         "all": db.true(),
     }[view]
@@ -58,10 +59,12 @@ def _view_filter(staff, view):
 LIST_MAX = 200
 
 
-def _listed(staff, view, status, columns):
-    return (db.select(*columns)
-            .filter(conversation_scope(staff), Conversation.status == status,
-                    _view_filter(staff, view))
+@lru_cache(maxsize=256)
+def _listed(scope, view, status, ids_only):
+    # Built once per scope and list: a live list update reads it without rebuilding it.
+    return (db.select(Conversation.id if ids_only else Conversation)
+            .filter(scoping.scope_condition(scope), Conversation.status == status,
+                    _view_filter(scope, view))
             .order_by(case((Conversation.urgency == "urgent", 0), else_=1),
                       case((Conversation.waiting_since.is_(None), 1), else_=0),
                       Conversation.waiting_since, Conversation.last_message_at, Conversation.id)
@@ -70,21 +73,21 @@ def _listed(staff, view, status, columns):
 
 def inbox(staff, view, status):
     """Return the conversations of one view and status: urgent first, then longest waiting."""
-    return db.session.scalars(_listed(staff, view, status, [Conversation])).all()
+    return db.session.scalars(_listed(scoping.scope_of(staff), view, status, False)).all()
 
 
 def inbox_ids(staff, view, status):
     """Return the ids of inbox(staff, view, status), in its order."""
-    return tuple(db.session.scalars(_listed(staff, view, status, [Conversation.id])))
+    return tuple(db.session.scalars(_listed(scoping.scope_of(staff), view, status, True)))
 
 
 def inbox_counts(staff):
     """Return {(view, status): count} of the conversations `staff` may see."""
-    counts, scope = {}, conversation_scope(staff)
+    counts, scope = {}, scoping.scope_of(staff)
     for view in VIEWS:
         rows = db.session.execute(
             db.select(Conversation.status, db.func.count(Conversation.id))
-            .filter(scope, _view_filter(staff, view))
+            .filter(scoping.scope_condition(scope), _view_filter(scope, view))
             .group_by(Conversation.status)).all()
         found = dict(rows)
         for status in STATUSES:

@@ -30,7 +30,7 @@ def news_for(conversation, socket, event, internal):
     if after is None:
         return None
     return transcript.since(conversation, after, internal, missing=socket.late(event),
-                            trusted=not resuming)
+                            trusted=not resuming, read_after=held.messages_after)
 
 
 def _shown(news):

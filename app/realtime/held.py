@@ -2,12 +2,15 @@
 
 The hub holds one request context around all of an event's renders (its delivery); its
 session's identity map keeps rows only weakly, so without this each audience would read them
-again.
+again. The statements are built once: a delivery does not rebuild its loader options or their
+cache keys.
 """
+from functools import cache
+
 from flask import g
 from sqlalchemy.orm import joinedload
 
-from models import Conversation, StaffMember, db
+from models import Conversation, Message, StaffMember, db, transcript
 
 
 def _held(kind, key, load):
@@ -17,19 +20,70 @@ def _held(kind, key, load):
     return held[key]
 
 
+@cache
+def _conversation_statement():
+    # The inbox row's first line (the customer's first message) comes along: a list socket's
+    # row then costs no read of its own.
+    opening = (db.select(Message.body)
+               .where(Message.conversation_id == Conversation.id,
+                      Message.author_kind == "customer")
+               .order_by(Message.id).limit(1).correlate(Conversation).scalar_subquery())
+    return (db.select(Conversation, opening.label("opening"))
+            .options(joinedload(Conversation.brand), joinedload(Conversation.touchpoint),
+                     joinedload(Conversation.category), joinedload(Conversation.assignee),
+                     joinedload(Conversation.team))
+            .where(Conversation.id == db.bindparam("id")))
+
+
+@cache
+def _staff_statement():
+    # populate_existing: the row may already be in the session as the conversation's
+    # assignee, without its collections, and would then be returned as it is.
+    return (db.select(StaffMember)
+            .options(joinedload(StaffMember.touchpoints), joinedload(StaffMember.teams))
+            .where(StaffMember.id == db.bindparam("id"))
+            .execution_options(populate_existing=True))
+
+
+def _one(statement, key):
+    return db.session.execute(statement, {"id": key}).unique().scalar_one_or_none()
+
+
+def _conversation_and_opening(conversation_id):
+    row = db.session.execute(_conversation_statement(), {"id": conversation_id}).unique().first()
+    return (row[0], row[1] or "") if row is not None else (None, "")
+
+
 def conversation(conversation_id):
     """Return the conversation with what every fragment shows of it (None if it is gone)."""
-    return _held("conversations", conversation_id, lambda: db.session.get(
-        Conversation, conversation_id, options=[
-            joinedload(Conversation.brand), joinedload(Conversation.touchpoint),
-            joinedload(Conversation.category), joinedload(Conversation.assignee),
-            joinedload(Conversation.team)]))
+    return _held("conversations", conversation_id,
+                 lambda: _conversation_and_opening(conversation_id))[0]
+
+
+def opening(conversation_id):
+    """Return the body of the conversation's first customer message ("" if none)."""
+    return _held("conversations", conversation_id,
+                 lambda: _conversation_and_opening(conversation_id))[1]
 
 
 def staff(staff_id):
     """Return a member of staff with what scoping reads: their touchpoints and teams."""
-    # populate_existing: the row may already be in the session as the conversation's
-    # assignee, and get() would then return it as it is, leaving both to lazy loads.
-    return _held("staff", staff_id, lambda: db.session.get(StaffMember, staff_id, options=[
-        joinedload(StaffMember.touchpoints), joinedload(StaffMember.teams)],
-        populate_existing=True))
+    return _held("staff", staff_id, lambda: _one(_staff_statement(), staff_id))
+
+
+def messages_after(conversation_id, after, internal):
+    """Return what transcript.after returns, from one read per delivery where it can: the
+    first audience's read (with private notes) serves every later one whose page holds at
+    least as much, the customer's by leaving the notes out."""
+    reads = g.setdefault("live_after", {})
+    if (shared := reads.get(conversation_id)) is not None:
+        start, rows = shared
+        complete = len(rows) <= transcript.PAGE  # nothing past the read's last row
+        if start <= after and complete:
+            return [m for m in rows if m.id > after and (internal or not m.internal)]
+    rows = transcript.after(conversation_id, after, internal=True)
+    reads[conversation_id] = (after, rows)
+    if internal or len(rows) <= transcript.PAGE:
+        return [m for m in rows if internal or not m.internal]
+    # Notes among a wider gap than a page: the customer's page needs its own read.
+    return transcript.after(conversation_id, after, internal=False)

@@ -50,6 +50,7 @@ def inbox_update(event, socket):
     conversation = held.conversation(event["conversation_id"])  # shared with the thread's
     if conversation is None:
         return Frame("", cursor=ids)
-    context = {**_list_context(staff, view, status, [conversation]), "conversations": ids}
+    context = {"view": view, "status_filter": status, "conversations": ids,
+               "openings": {conversation.id: held.opening(conversation.id)}}
     html = render_template("inbox/_list_live.html", conversation=conversation, **context, **change)
     return Frame(html, cursor=ids)

@@ -108,3 +108,57 @@ def test_the_customers_page_hears_seen_from_the_event_without_a_read(app, client
         assert statements == []
     finally:
         hub.leave(customer)
+
+
+def customer_socket(hub, conversation):
+    customer = LiveSocket(RecordingWebSocket(), conversation.brand_id,
+                          conversation_id=conversation.id)
+    hub.join(customer, {f"conversation:{conversation.id}": "customer"})
+    hub.resume(customer, max(m.id for m in conversation.messages if not m.internal))
+    assert wait_for(lambda: customer.ws.sent)
+    return customer
+
+
+def test_one_read_of_the_new_messages_serves_the_thread_and_the_customers_page(
+        app, client, watching):
+    conversation, staff = watching
+    hub = app.extensions["kulak_hub"]
+    customer = customer_socket(hub, conversation)
+    reads = []
+
+    def listener(*args):
+        if "message.id >" in args[2]:
+            reads.append(args[2])
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        post(client, conversation, "The kettle is broken too")
+        assert wait_for(lambda: any("The kettle" in f for f in customer.ws.sent))
+        assert wait_for(lambda: any("The kettle" in f for f in staff.ws.sent))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+        hub.leave(customer)
+    assert len(reads) == 1
+
+
+def test_a_private_note_reaches_the_thread_and_never_the_customers_page(
+        app, client, watching, people):
+    conversation, staff = watching
+    hub = app.extensions["kulak_hub"]
+    customer = customer_socket(hub, conversation)
+    try:
+        stored = fresh(conversation)
+        stored.add_message("staff", "Guest in 412 is a VIP", internal=True)
+        db.session.commit()
+        note_id = max(m.id for m in fresh(conversation).messages)
+        hub.publish(f"conversation:{conversation.id}", {
+            "type": "message", "conversation_id": conversation.id,
+            "brand_id": conversation.brand_id, "author": "staff", "message_ids": [note_id]})
+        assert wait_for(lambda: any("VIP" in f for f in staff.ws.sent))
+        # The customer's page is now behind the thread by a note: a later message reaches
+        # both, the customer's without the note.
+        post(client, conversation, "Thanks for the kettle")
+        assert wait_for(lambda: any("Thanks for the kettle" in f for f in customer.ws.sent))
+        assert wait_for(lambda: any("Thanks for the kettle" in f for f in staff.ws.sent))
+        assert not any("VIP" in f for f in customer.ws.sent)
+    finally:
+        hub.leave(customer)
