@@ -173,9 +173,13 @@ def hello(ws, cursor):
 def test_concurrent_posts_through_two_processes_append_in_order_once(redis_servers):
     a, b = redis_servers
     url = a.env["DATABASE_URL"]
+    agent = staff_session(b.url)
+    # The agent is online before the conversation opens, so it is theirs at once: handed out
+    # on their arrival instead, it would gain a "… is answering now" line mid-test.
+    online = staff_socket(b.url, agent, "view=all&status=open")
+    assert online.receive(timeout=10), "no resync on connect"
     token = open_conversation(a.url, unique("Two of us at table 9"))
     cid = conversation_ids(url, [token])[token]
-    agent = staff_session(b.url)
     page_token = csrf_token(agent.get(f"{b.url}/inbox/c/{cid}").text)
     start = stored_ids(a, cid)
     customer_ws = simple_websocket.Client.connect(
@@ -214,6 +218,7 @@ def test_concurrent_posts_through_two_processes_append_in_order_once(redis_serve
     finally:
         customer_ws.close()
         staff_ws.close()
+        online.close()
 
 
 @pytest.mark.server

@@ -10,7 +10,7 @@ from functools import cache
 from flask import g
 from sqlalchemy.orm import joinedload
 
-from models import Conversation, Message, StaffMember, db, transcript
+from models import Brand, Conversation, Message, StaffMember, db, transcript
 
 
 def _held(kind, key, load):
@@ -18,6 +18,12 @@ def _held(kind, key, load):
     if key not in held:
         held[key] = load()
     return held[key]
+
+
+# What fragments show of the brand and the assignee. The rest of their rows (JSON settings,
+# a password hash) is left out of every delivery's read; a fragment that needs it loads it.
+BRAND_SHOWN = (Brand.slug, Brand.name, Brand.default_language, Brand.timezone, Brand.colour,
+               Brand.rating_mode, Brand.rating_days)
 
 
 @cache
@@ -29,8 +35,10 @@ def _conversation_statement():
                       Message.author_kind == "customer")
                .order_by(Message.id).limit(1).correlate(Conversation).scalar_subquery())
     return (db.select(Conversation, opening.label("opening"))
-            .options(joinedload(Conversation.brand), joinedload(Conversation.touchpoint),
-                     joinedload(Conversation.category), joinedload(Conversation.assignee),
+            .options(joinedload(Conversation.brand).load_only(*BRAND_SHOWN),
+                     joinedload(Conversation.touchpoint), joinedload(Conversation.category),
+                     joinedload(Conversation.assignee).load_only(
+                         StaffMember.brand_id, StaffMember.name),
                      joinedload(Conversation.team))
             .where(Conversation.id == db.bindparam("id")))
 

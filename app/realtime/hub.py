@@ -148,9 +148,9 @@ class Hub:
         self.presence = presence if presence is not None else LocalPresence()
         # (event, audience, socket) -> html, "" for nothing, or (html, run after sending)
         self.render = render
-        # Entered once around all of an event's renders: they share what it holds (in the
-        # app, one request context and its database session, so the conversation is read
-        # once, not per audience).
+        # Entered once around all of an event's renders, given the event: they share what it
+        # holds (in the app, one request context and its database session, so the
+        # conversation is read once, not per audience).
         self.delivery = delivery
         self.channels = defaultdict(dict)  # channel -> {socket: audience}
         self.lock = threading.Lock()
@@ -248,7 +248,7 @@ class Hub:
             self._clear_typing_later(channels, event)
         # The author's own page already shows what they did: the other side hears first.
         members.sort(key=lambda member: member[1] == event.get("author"))
-        with self.delivery():
+        with self.delivery(event):
             self._render_and_queue(event, members)
 
     def _render_and_queue(self, event, members):
