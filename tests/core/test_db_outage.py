@@ -8,7 +8,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import exc
 
-from app import create_app
+from app import create_app, jobs
 from app.core import outage as outage_module
 from app.demo import seed_demo
 from models import Brand, Conversation, Message, db
@@ -67,6 +67,7 @@ def outage(request, tmp_path, postgres_schema):
         seed_demo(DEMO_PASSWORD)
         yield down
         down.restore()
+        jobs.cancel_timers()  # an escalation planned here must not fire once the proxy is gone
         db.engine.dispose()
     if down.proxy:
         down.proxy.stop()
