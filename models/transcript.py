@@ -9,7 +9,7 @@ from functools import cache
 from sqlalchemy.orm import joinedload
 
 from models import db, run_alone
-from models.conversation import Message
+from models.conversation import Conversation, Message
 
 PAGE = 50
 
@@ -56,16 +56,21 @@ def last(conversation_id, internal=False):
                              .limit(1))
 
 
+def first_line(conversation_id):
+    """Return the body of the first customer message of the conversation whose id is
+    `conversation_id` (a column of the enclosing query), as a scalar subquery."""
+    return (db.select(Message.body)
+            .where(Message.conversation_id == conversation_id, Message.author_kind == "customer")
+            .order_by(Message.id).limit(1).scalar_subquery())
+
+
 def openings(conversation_ids):
     """Return {conversation id: the body of its first customer message} in one query."""
     if not conversation_ids:
         return {}
-    first = (db.select(Message.conversation_id, db.func.min(Message.id).label("id"))
-             .filter(Message.conversation_id.in_(list(conversation_ids)),
-                     Message.author_kind == "customer")
-             .group_by(Message.conversation_id).subquery())
-    return dict(db.session.execute(db.select(Message.conversation_id, Message.body)
-                                   .join(first, Message.id == first.c.id)).all())
+    rows = db.session.execute(db.select(Conversation.id, first_line(Conversation.id))
+                              .where(Conversation.id.in_(list(conversation_ids))))
+    return {conversation_id: body for conversation_id, body in rows if body is not None}
 
 
 def frame_state(token):

@@ -10,7 +10,7 @@ from functools import cache
 from flask import g
 from sqlalchemy.orm import joinedload
 
-from models import Brand, Conversation, Message, StaffMember, db, transcript
+from models import Brand, Conversation, StaffMember, db, transcript
 
 
 def _held(kind, key, load):
@@ -30,11 +30,7 @@ BRAND_SHOWN = (Brand.slug, Brand.name, Brand.default_language, Brand.timezone, B
 def _conversation_statement():
     # The inbox row's first line (the customer's first message) comes along: a list socket's
     # row then costs no read of its own.
-    opening = (db.select(Message.body)
-               .where(Message.conversation_id == Conversation.id,
-                      Message.author_kind == "customer")
-               .order_by(Message.id).limit(1).correlate(Conversation).scalar_subquery())
-    return (db.select(Conversation, opening.label("opening"))
+    return (db.select(Conversation, transcript.first_line(Conversation.id))
             .options(joinedload(Conversation.brand).load_only(*BRAND_SHOWN),
                      joinedload(Conversation.touchpoint), joinedload(Conversation.category),
                      joinedload(Conversation.assignee).load_only(
@@ -53,30 +49,29 @@ def _staff_statement():
             .execution_options(populate_existing=True))
 
 
-def _one(statement, key):
-    return db.session.execute(statement, {"id": key}).unique().scalar_one_or_none()
-
-
-def _conversation_and_opening(conversation_id):
-    row = db.session.execute(_conversation_statement(), {"id": conversation_id}).unique().first()
-    return (row[0], row[1] or "") if row is not None else (None, "")
+def _conversation_row(conversation_id):
+    """Return (the conversation or None, the body of its first customer message or "")."""
+    def load():
+        row = db.session.execute(_conversation_statement(),
+                                 {"id": conversation_id}).unique().first()
+        return (row[0], row[1] or "") if row is not None else (None, "")
+    return _held("conversations", conversation_id, load)
 
 
 def conversation(conversation_id):
     """Return the conversation with what every fragment shows of it (None if it is gone)."""
-    return _held("conversations", conversation_id,
-                 lambda: _conversation_and_opening(conversation_id))[0]
+    return _conversation_row(conversation_id)[0]
 
 
 def opening(conversation_id):
     """Return the body of the conversation's first customer message ("" if none)."""
-    return _held("conversations", conversation_id,
-                 lambda: _conversation_and_opening(conversation_id))[1]
+    return _conversation_row(conversation_id)[1]
 
 
 def staff(staff_id):
     """Return a member of staff with what scoping reads: their touchpoints and teams."""
-    return _held("staff", staff_id, lambda: _one(_staff_statement(), staff_id))
+    return _held("staff", staff_id, lambda: db.session.execute(
+        _staff_statement(), {"id": staff_id}).unique().scalar_one_or_none())
 
 
 def messages_after(conversation_id, after, internal):

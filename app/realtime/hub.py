@@ -165,8 +165,10 @@ class Hub:
         self.broadcaster.publish(as_channels(channels), event)
 
     def typing(self, event):
-        """Publish a typing signal, noted for the pages without a socket (the frame) too."""
-        self.presence.typing(event["conversation_id"], event["who"], event.get("name") or "")
+        """Publish a typing signal; staff's is also noted for the customer's page without a
+        socket (the frame), the one reader of the note: a customer's is not written."""
+        if event["who"] == "staff":
+            self.presence.typing(event["conversation_id"], "staff", event.get("name") or "")
         self.publish(f"conversation:{event['conversation_id']}", event)
 
     def join(self, socket, subscriptions):
